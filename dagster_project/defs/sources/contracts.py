@@ -1,0 +1,637 @@
+"""Landing contracts: the single definition of every source object the warehouse accepts.
+
+A contract says where an object's files land (``data/landing/<system>/<object>/``), their format,
+the columns with their DuckDB types, which columns a file must carry, the primary key and the
+field that orders versions of a record. The loader, the Dagster assets, the dbt sources and the
+sample-data generator all read these contracts, so a column is added in exactly one place.
+
+Raw tables keep the source's own column names (Salesforce API names, Google Ads / Meta / LinkedIn
+report fields, Stripe object fields); renaming happens in dbt staging. Every raw table also carries
+the lineage columns in ``LINEAGE_COLUMNS``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Format = Literal["csv", "ndjson"]
+
+RAW_SCHEMAS = {"crm": "raw_crm", "ads": "raw_ads", "billing": "raw_billing"}
+META_SCHEMA = "raw_meta"
+
+# Added by the loader to every raw row; a non-file connector fills them the same way
+# (``_source_uri`` is then e.g. an API URL, ``_source_line`` the record's position in the page).
+LINEAGE_COLUMNS: dict[str, str] = {
+    "_extra": "JSON",  # columns/keys the contract does not know, never silently dropped
+    "_source_uri": "VARCHAR",
+    "_source_line": "BIGINT",
+    "_load_id": "BIGINT",
+    "_loaded_at": "TIMESTAMPTZ",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    description: str
+    required: bool = True  # a file without this column fails the load
+
+
+@dataclass(frozen=True)
+class Contract:
+    system: str
+    object: str
+    format: Format
+    description: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...]
+    updated_at: str | None  # orders versions of a record; None: the latest load wins
+    extensions: tuple[str, ...] = field(default=(".csv",))
+
+    @property
+    def schema(self) -> str:
+        return RAW_SCHEMAS[self.system]
+
+    @property
+    def table(self) -> str:
+        return f"{self.schema}.{self.object}"
+
+    @property
+    def folder(self) -> str:
+        """Landing folder relative to the landing root."""
+        return f"{self.system}/{self.object}"
+
+    @property
+    def asset_path(self) -> list[str]:
+        return ["raw", self.system, self.object]
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name.lower() == name.lower():
+                return c
+        raise KeyError(name)
+
+
+def _cols(*specs: tuple) -> tuple[Column, ...]:
+    """Build columns from ``(name, type, description[, required])`` tuples."""
+    return tuple(Column(*s) for s in specs)
+
+
+def _csv(system: str, obj: str, description: str, columns, pk, updated_at) -> Contract:
+    return Contract(system, obj, "csv", description, _cols(*columns), tuple(pk), updated_at)
+
+
+def _ndjson(system: str, obj: str, description: str, columns, pk, updated_at) -> Contract:
+    return Contract(
+        system,
+        obj,
+        "ndjson",
+        description,
+        _cols(*columns),
+        tuple(pk),
+        updated_at,
+        extensions=(".json", ".jsonl", ".ndjson"),
+    )
+
+
+TS = "TIMESTAMPTZ"
+ID = ("Id", "VARCHAR", "Salesforce record id (18 characters).")
+CREATED = ("CreatedDate", TS, "When the record was created (ISO-8601 with UTC offset).")
+MODIFIED = ("LastModifiedDate", TS, "When the record was last changed; orders versions.")
+DELETED = ("IsDeleted", "BOOLEAN", "Soft-deleted in Salesforce.", False)
+UTM = (
+    ("UTM_Source__c", "VARCHAR", "utm_source captured on the form.", False),
+    ("UTM_Medium__c", "VARCHAR", "utm_medium captured on the form.", False),
+    ("UTM_Campaign__c", "VARCHAR", "utm_campaign captured on the form.", False),
+    ("UTM_Content__c", "VARCHAR", "utm_content captured on the form.", False),
+    ("UTM_Term__c", "VARCHAR", "utm_term captured on the form.", False),
+    ("Click_Id__c", "VARCHAR", "Ad click id captured on the form (gclid/fbclid/li_fat_id).", False),
+)
+
+# ---------------------------------------------------------------- CRM (Salesforce-like CSV exports)
+CRM = [
+    _csv(
+        "crm",
+        "users",
+        "Salesforce User: sales reps, SDRs, marketers.",
+        [
+            ID,
+            ("Name", "VARCHAR", "Full name."),
+            ("Email", "VARCHAR", "Work email."),
+            ("Title", "VARCHAR", "Job title.", False),
+            ("UserRole", "VARCHAR", "Role: Account Executive, SDR, Marketing, Sales Manager."),
+            ("IsActive", "BOOLEAN", "Active user."),
+            CREATED,
+            MODIFIED,
+        ],
+        ["Id"],
+        "LastModifiedDate",
+    ),
+    _csv(
+        "crm",
+        "accounts",
+        "Salesforce Account: companies.",
+        [
+            ID,
+            ("Name", "VARCHAR", "Company name."),
+            ("Website", "VARCHAR", "Company website.", False),
+            ("Industry", "VARCHAR", "Industry.", False),
+            ("NumberOfEmployees", "INTEGER", "Employee count.", False),
+            ("BillingCountry", "VARCHAR", "Billing country.", False),
+            ("CurrencyIsoCode", "VARCHAR", "Account currency (multi-currency org)."),
+            ("Type", "VARCHAR", "Prospect, Customer, Partner.", False),
+            ("OwnerId", "VARCHAR", "Owning user (account executive)."),
+            CREATED,
+            MODIFIED,
+            DELETED,
+        ],
+        ["Id"],
+        "LastModifiedDate",
+    ),
+    _csv(
+        "crm",
+        "contacts",
+        "Salesforce Contact: people at accounts (converted leads or created by sales).",
+        [
+            ID,
+            ("AccountId", "VARCHAR", "Account of the contact."),
+            ("FirstName", "VARCHAR", "First name.", False),
+            ("LastName", "VARCHAR", "Last name."),
+            ("Email", "VARCHAR", "Email as typed (not normalised).", False),
+            ("Title", "VARCHAR", "Job title.", False),
+            ("LeadSource", "VARCHAR", "Lead source carried over from the lead.", False),
+            ("OwnerId", "VARCHAR", "Owning user."),
+            CREATED,
+            MODIFIED,
+            DELETED,
+        ],
+        ["Id"],
+        "LastModifiedDate",
+    ),
+    _csv(
+        "crm",
+        "leads",
+        "Salesforce Lead with marketing-automation fields (UTM, click id, lifecycle dates).",
+        [
+            ID,
+            ("FirstName", "VARCHAR", "First name.", False),
+            ("LastName", "VARCHAR", "Last name."),
+            ("Email", "VARCHAR", "Email as typed on the form (not normalised).", False),
+            ("Company", "VARCHAR", "Company typed on the form."),
+            ("Title", "VARCHAR", "Job title.", False),
+            ("Phone", "VARCHAR", "Phone.", False),
+            ("Status", "VARCHAR", "Open - Not Contacted, Working - Contacted, Nurturing, "
+             "Qualified, Unqualified."),
+            ("Disqualification_Reason__c", "VARCHAR", "Why sales disqualified the lead.", False),
+            ("LeadSource", "VARCHAR", "Lead source picklist.", False),
+            *UTM,
+            ("OwnerId", "VARCHAR", "Owning user (SDR)."),
+            ("MQL_Date__c", TS, "When the lead became marketing-qualified.", False),
+            ("SAL_Date__c", TS, "When sales accepted the lead.", False),
+            ("SQL_Date__c", TS, "When sales qualified the lead.", False),
+            ("IsConverted", "BOOLEAN", "Converted to contact/account/opportunity."),
+            ("ConvertedDate", "DATE", "Conversion date.", False),
+            ("ConvertedContactId", "VARCHAR", "Contact created or matched at conversion.", False),
+            ("ConvertedAccountId", "VARCHAR", "Account at conversion.", False),
+            ("ConvertedOpportunityId", "VARCHAR", "Opportunity created at conversion.", False),
+            CREATED,
+            MODIFIED,
+            DELETED,
+        ],
+        ["Id"],
+        "LastModifiedDate",
+    ),
+    _csv(
+        "crm",
+        "campaigns",
+        "Salesforce Campaign: ads, emails, webinars, events, content.",
+        [
+            ID,
+            ("Name", "VARCHAR", "Campaign name."),
+            ("Type", "VARCHAR", "Advertisement, Email, Webinar, Trade Show, Content, Referral Program."),
+            ("Channel__c", "VARCHAR", "Channel as marketing labels it.", False),
+            ("UTM_Campaign__c", "VARCHAR", "utm_campaign value used by the campaign's links.", False),
+            ("Status", "VARCHAR", "Planned, In Progress, Completed."),
+            ("StartDate", "DATE", "Start date.", False),
+            ("EndDate", "DATE", "End date.", False),
+            ("ActualCost", "DECIMAL(18,2)", "Cost booked in the CRM (non-ad costs).", False),
+            ("CurrencyIsoCode", "VARCHAR", "Currency of ActualCost."),
+            ("ParentId", "VARCHAR", "Parent campaign.", False),
+            CREATED,
+            MODIFIED,
+        ],
+        ["Id"],
+        "LastModifiedDate",
+    ),
+    _csv(
+        "crm",
+        "campaign_members",
+        "Salesforce CampaignMember: a lead or contact in a campaign with its response status.",
+        [
+            ID,
+            ("CampaignId", "VARCHAR", "Campaign."),
+            ("LeadId", "VARCHAR", "Lead member.", False),
+            ("ContactId", "VARCHAR", "Contact member.", False),
+            ("Status", "VARCHAR", "Sent, Opened, Clicked, Registered, Attended, No Show."),
+            ("HasResponded", "BOOLEAN", "Member responded."),
+            ("FirstRespondedDate", "DATE", "Date of the first response.", False),
+            CREATED,
+            MODIFIED,
+        ],
+        ["Id"],
+        "LastModifiedDate",
+    ),
+    _csv(
+        "crm",
+        "form_submissions",
+        "Marketing-automation form submissions (web forms, registrations, content downloads).",
+        [
+            ("submission_id", "VARCHAR", "Form submission id."),
+            ("form_name", "VARCHAR", "Form: demo request, contact us, ebook, webinar registration."),
+            ("page_url", "VARCHAR", "Page URL with its query string (UTM parameters, click ids)."),
+            ("referrer_url", "VARCHAR", "HTTP referrer.", False),
+            ("email", "VARCHAR", "Email as typed."),
+            ("first_name", "VARCHAR", "First name.", False),
+            ("last_name", "VARCHAR", "Last name.", False),
+            ("company", "VARCHAR", "Company as typed.", False),
+            ("visitor_id", "VARCHAR", "Anonymous visitor (cookie) id.", False),
+            ("click_id", "VARCHAR", "Click id from the landing URL or the cookie.", False),
+            ("lead_id", "VARCHAR", "Lead the submission created or updated.", False),
+            ("submitted_at", TS, "Submission time (ISO-8601, visitor's UTC offset)."),
+        ],
+        ["submission_id"],
+        None,
+    ),
+    _csv(
+        "crm",
+        "email_events",
+        "Marketing email activity: sent, delivered, open, click, bounce, unsubscribe.",
+        [
+            ("event_id", "VARCHAR", "Event id."),
+            ("email_campaign_id", "VARCHAR", "CRM campaign of the email send."),
+            ("recipient_id", "VARCHAR", "Lead or contact id of the recipient.", False),
+            ("email", "VARCHAR", "Recipient email as stored by the email tool."),
+            ("event_type", "VARCHAR", "sent, delivered, open, click, bounce, unsubscribe."),
+            ("link_url", "VARCHAR", "Clicked link with UTM parameters (click events).", False),
+            ("occurred_at", TS, "Event time."),
+        ],
+        ["event_id"],
+        None,
+    ),
+    _csv(
+        "crm",
+        "tasks",
+        "Salesforce Task/Event: sales activities (calls, emails, meetings).",
+        [
+            ID,
+            ("WhoId", "VARCHAR", "Lead or contact the activity was with.", False),
+            ("WhatId", "VARCHAR", "Account or opportunity the activity was about.", False),
+            ("OwnerId", "VARCHAR", "User who did the activity."),
+            ("Type", "VARCHAR", "Call, Email, Meeting."),
+            ("Subject", "VARCHAR", "Subject line.", False),
+            ("Status", "VARCHAR", "Completed, Not Started."),
+            ("CallDurationInSeconds", "INTEGER", "Call length.", False),
+            ("ActivityDate", "DATE", "Due / activity date.", False),
+            ("CompletedDateTime", TS, "When the activity happened.", False),
+            CREATED,
+            MODIFIED,
+            DELETED,
+        ],
+        ["Id"],
+        "LastModifiedDate",
+    ),
+    _csv(
+        "crm",
+        "opportunities",
+        "Salesforce Opportunity: deals.",
+        [
+            ID,
+            ("AccountId", "VARCHAR", "Account."),
+            ("Name", "VARCHAR", "Opportunity name."),
+            ("StageName", "VARCHAR", "Prospecting, Qualification, Proposal, Negotiation, "
+             "Closed Won, Closed Lost."),
+            ("Amount", "DECIMAL(18,2)", "Annual contract value.", False),
+            ("CurrencyIsoCode", "VARCHAR", "Currency of Amount."),
+            ("Probability", "INTEGER", "Stage probability in percent.", False),
+            ("CloseDate", "DATE", "Expected or actual close date."),
+            ("IsClosed", "BOOLEAN", "Closed."),
+            ("IsWon", "BOOLEAN", "Won."),
+            ("Loss_Reason__c", "VARCHAR", "Why the deal was lost.", False),
+            ("Type", "VARCHAR", "New Business, Expansion.", False),
+            ("LeadSource", "VARCHAR", "Lead source.", False),
+            ("CampaignId", "VARCHAR", "Primary campaign source.", False),
+            ("OwnerId", "VARCHAR", "Owning user (account executive)."),
+            CREATED,
+            MODIFIED,
+            DELETED,
+        ],
+        ["Id"],
+        "LastModifiedDate",
+    ),
+    _csv(
+        "crm",
+        "opportunity_history",
+        "Salesforce OpportunityHistory: one row per stage change.",
+        [
+            ID,
+            ("OpportunityId", "VARCHAR", "Opportunity."),
+            ("StageName", "VARCHAR", "Stage entered."),
+            ("Amount", "DECIMAL(18,2)", "Amount at the change.", False),
+            ("Probability", "INTEGER", "Probability at the change.", False),
+            ("CloseDate", "DATE", "Close date at the change.", False),
+            ("CreatedById", "VARCHAR", "User who made the change.", False),
+            CREATED,
+        ],
+        ["Id"],
+        None,
+    ),
+    _csv(
+        "crm",
+        "opportunity_contact_roles",
+        "Salesforce OpportunityContactRole: contacts on a deal and their role.",
+        [
+            ID,
+            ("OpportunityId", "VARCHAR", "Opportunity."),
+            ("ContactId", "VARCHAR", "Contact."),
+            ("Role", "VARCHAR", "Decision Maker, Economic Buyer, Champion, Evaluator, "
+             "Technical Buyer.", False),
+            ("IsPrimary", "BOOLEAN", "Primary contact."),
+            CREATED,
+            MODIFIED,
+        ],
+        ["Id"],
+        "LastModifiedDate",
+    ),
+]
+
+# ------------------------------------------------------------------------------ ads platforms
+ADS = [
+    _csv(
+        "ads",
+        "google_ads_campaigns",
+        "Google Ads campaigns (GAQL report fields, flattened).",
+        [
+            ("campaign_id", "BIGINT", "Campaign id."),
+            ("campaign_name", "VARCHAR", "Campaign name."),
+            ("campaign_status", "VARCHAR", "ENABLED, PAUSED, REMOVED."),
+            ("advertising_channel_type", "VARCHAR", "SEARCH, DISPLAY, VIDEO."),
+            ("start_date", "DATE", "Start date."),
+            ("end_date", "DATE", "End date.", False),
+            ("final_url_suffix", "VARCHAR", "URL suffix with the UTM tags.", False),
+            ("customer_currency_code", "VARCHAR", "Account currency."),
+        ],
+        ["campaign_id"],
+        None,
+    ),
+    _csv(
+        "ads",
+        "google_ads_campaign_stats",
+        "Google Ads daily performance per campaign.",
+        [
+            ("segments_date", "DATE", "Day."),
+            ("campaign_id", "BIGINT", "Campaign id."),
+            ("metrics_impressions", "BIGINT", "Impressions."),
+            ("metrics_clicks", "BIGINT", "Clicks."),
+            ("metrics_cost_micros", "BIGINT", "Cost in micros of the account currency."),
+            ("customer_currency_code", "VARCHAR", "Account currency."),
+        ],
+        ["segments_date", "campaign_id"],
+        None,
+    ),
+    _csv(
+        "ads",
+        "google_ads_clicks",
+        "Google Ads click_view: one row per click with its gclid.",
+        [
+            ("click_view_gclid", "VARCHAR", "Google click id."),
+            ("segments_date", "DATE", "Day of the click."),
+            ("click_time", TS, "Click time."),
+            ("campaign_id", "BIGINT", "Campaign id."),
+            ("ad_group_id", "BIGINT", "Ad group id.", False),
+            ("keyword_text", "VARCHAR", "Matched keyword (search).", False),
+            ("landing_page_url", "VARCHAR", "Final URL with UTM tags and gclid."),
+        ],
+        ["click_view_gclid"],
+        None,
+    ),
+    _ndjson(
+        "ads",
+        "meta_ads_campaigns",
+        "Meta (Facebook/Instagram) campaigns as the Graph API returns them.",
+        [
+            ("id", "VARCHAR", "Campaign id."),
+            ("name", "VARCHAR", "Campaign name."),
+            ("objective", "VARCHAR", "OUTCOME_LEADS, OUTCOME_TRAFFIC, ..."),
+            ("status", "VARCHAR", "ACTIVE, PAUSED."),
+            ("start_time", TS, "Start time."),
+            ("stop_time", TS, "Stop time.", False),
+            ("url_tags", "VARCHAR", "URL tags (UTM) appended to ad links.", False),
+            ("account_currency", "VARCHAR", "Ad account currency."),
+            ("updated_time", TS, "Last update."),
+        ],
+        ["id"],
+        "updated_time",
+    ),
+    _ndjson(
+        "ads",
+        "meta_ads_insights",
+        "Meta daily campaign insights (Graph API returns numbers as strings).",
+        [
+            ("campaign_id", "VARCHAR", "Campaign id."),
+            ("campaign_name", "VARCHAR", "Campaign name.", False),
+            ("date_start", "DATE", "Day."),
+            ("date_stop", "DATE", "Day (same as date_start for daily breakdowns)."),
+            ("impressions", "BIGINT", "Impressions."),
+            ("clicks", "BIGINT", "Link clicks."),
+            ("spend", "DECIMAL(18,2)", "Spend in the account currency."),
+            ("account_currency", "VARCHAR", "Ad account currency."),
+        ],
+        ["campaign_id", "date_start"],
+        None,
+    ),
+    _ndjson(
+        "ads",
+        "meta_ads_clicks",
+        "Meta click records with the fbclid appended to the landing URL.",
+        [
+            ("fbclid", "VARCHAR", "Facebook click id."),
+            ("campaign_id", "VARCHAR", "Campaign id."),
+            ("adset_id", "VARCHAR", "Ad set id.", False),
+            ("click_time", TS, "Click time."),
+            ("landing_page_url", "VARCHAR", "Landing URL with UTM tags and fbclid."),
+        ],
+        ["fbclid"],
+        None,
+    ),
+    _ndjson(
+        "ads",
+        "linkedin_ads_campaigns",
+        "LinkedIn Marketing API adCampaigns.",
+        [
+            ("id", "BIGINT", "Campaign id."),
+            ("name", "VARCHAR", "Campaign name."),
+            ("status", "VARCHAR", "ACTIVE, PAUSED, COMPLETED."),
+            ("type", "VARCHAR", "SPONSORED_UPDATES, TEXT_AD."),
+            ("costType", "VARCHAR", "CPC, CPM."),
+            ("account", "VARCHAR", "Sponsored account URN."),
+            ("runSchedule", "JSON", "{start, end} in epoch milliseconds."),
+            ("utm_campaign", "VARCHAR", "utm_campaign the campaign's links carry.", False),
+            ("currency", "VARCHAR", "Account currency."),
+            ("lastModified", "BIGINT", "Last modification, epoch milliseconds."),
+        ],
+        ["id"],
+        "lastModified",
+    ),
+    _ndjson(
+        "ads",
+        "linkedin_ads_analytics",
+        "LinkedIn adAnalytics, daily per campaign.",
+        [
+            ("pivotValues", "JSON", "[campaign URN]."),
+            ("dateRange", "JSON", "{start: {year, month, day}, end: {...}}."),
+            ("impressions", "BIGINT", "Impressions."),
+            ("clicks", "BIGINT", "Clicks."),
+            ("costInLocalCurrency", "DECIMAL(18,2)", "Spend in the account currency."),
+        ],
+        ["pivotValues", "dateRange"],
+        None,
+    ),
+    _ndjson(
+        "ads",
+        "linkedin_ads_clicks",
+        "LinkedIn click records with the li_fat_id appended to the landing URL.",
+        [
+            ("li_fat_id", "VARCHAR", "LinkedIn first-party ad tracking id."),
+            ("campaign", "VARCHAR", "Campaign URN."),
+            ("clickedAt", "BIGINT", "Click time, epoch milliseconds."),
+            ("landingPageUrl", "VARCHAR", "Landing URL with UTM tags and li_fat_id."),
+        ],
+        ["li_fat_id"],
+        None,
+    ),
+]
+
+# ------------------------------------------------------------------- billing (Stripe API objects)
+BILLING = [
+    _ndjson(
+        "billing",
+        "customers",
+        "Stripe customers.",
+        [
+            ("id", "VARCHAR", "Customer id (cus_...)."),
+            ("object", "VARCHAR", "Always 'customer'."),
+            ("email", "VARCHAR", "Billing email as entered.", False),
+            ("name", "VARCHAR", "Customer name.", False),
+            ("currency", "VARCHAR", "Default currency (lower-case ISO).", False),
+            ("metadata", "JSON", "Key-value metadata; crm_account_id when sales set it."),
+            ("created", "BIGINT", "Creation time, epoch seconds."),
+            ("livemode", "BOOLEAN", "Live or test mode."),
+            ("delinquent", "BOOLEAN", "Has unpaid invoices.", False),
+        ],
+        ["id"],
+        None,
+    ),
+    _ndjson(
+        "billing",
+        "subscriptions",
+        "Stripe subscriptions.",
+        [
+            ("id", "VARCHAR", "Subscription id (sub_...)."),
+            ("object", "VARCHAR", "Always 'subscription'."),
+            ("customer", "VARCHAR", "Customer id."),
+            ("status", "VARCHAR", "active, past_due, canceled, trialing."),
+            ("currency", "VARCHAR", "Currency (lower-case ISO)."),
+            ("items", "JSON", "List object of subscription items with price and quantity."),
+            ("start_date", "BIGINT", "Start, epoch seconds."),
+            ("current_period_start", "BIGINT", "Current period start, epoch seconds."),
+            ("current_period_end", "BIGINT", "Current period end, epoch seconds."),
+            ("canceled_at", "BIGINT", "Cancellation time, epoch seconds.", False),
+            ("metadata", "JSON", "Key-value metadata."),
+            ("created", "BIGINT", "Creation time, epoch seconds."),
+        ],
+        ["id"],
+        None,
+    ),
+    _ndjson(
+        "billing",
+        "invoices",
+        "Stripe invoices with their line items.",
+        [
+            ("id", "VARCHAR", "Invoice id (in_...)."),
+            ("object", "VARCHAR", "Always 'invoice'."),
+            ("customer", "VARCHAR", "Customer id."),
+            ("subscription", "VARCHAR", "Subscription id.", False),
+            ("status", "VARCHAR", "draft, open, paid, uncollectible, void."),
+            ("currency", "VARCHAR", "Currency (lower-case ISO)."),
+            ("amount_due", "BIGINT", "Amount due, smallest currency unit."),
+            ("amount_paid", "BIGINT", "Amount paid, smallest currency unit."),
+            ("total", "BIGINT", "Total, smallest currency unit."),
+            ("lines", "JSON", "List object of line items."),
+            ("period_start", "BIGINT", "Period start, epoch seconds."),
+            ("period_end", "BIGINT", "Period end, epoch seconds."),
+            ("status_transitions", "JSON", "finalized_at, paid_at, voided_at (epoch seconds)."),
+            ("created", "BIGINT", "Creation time, epoch seconds."),
+        ],
+        ["id"],
+        None,
+    ),
+    _ndjson(
+        "billing",
+        "charges",
+        "Stripe charges: payment attempts on invoices.",
+        [
+            ("id", "VARCHAR", "Charge id (ch_...)."),
+            ("object", "VARCHAR", "Always 'charge'."),
+            ("customer", "VARCHAR", "Customer id."),
+            ("invoice", "VARCHAR", "Invoice id.", False),
+            ("amount", "BIGINT", "Amount, smallest currency unit."),
+            ("amount_refunded", "BIGINT", "Amount refunded, smallest currency unit."),
+            ("currency", "VARCHAR", "Currency (lower-case ISO)."),
+            ("status", "VARCHAR", "succeeded, failed, pending."),
+            ("paid", "BOOLEAN", "Charge succeeded."),
+            ("refunded", "BOOLEAN", "Fully refunded."),
+            ("failure_code", "VARCHAR", "Why the charge failed.", False),
+            ("created", "BIGINT", "Creation time, epoch seconds."),
+        ],
+        ["id"],
+        None,
+    ),
+    _ndjson(
+        "billing",
+        "refunds",
+        "Stripe refunds.",
+        [
+            ("id", "VARCHAR", "Refund id (re_...)."),
+            ("object", "VARCHAR", "Always 'refund'."),
+            ("charge", "VARCHAR", "Refunded charge."),
+            ("amount", "BIGINT", "Amount, smallest currency unit."),
+            ("currency", "VARCHAR", "Currency (lower-case ISO)."),
+            ("reason", "VARCHAR", "duplicate, fraudulent, requested_by_customer.", False),
+            ("status", "VARCHAR", "succeeded, pending, failed."),
+            ("created", "BIGINT", "Creation time, epoch seconds."),
+        ],
+        ["id"],
+        None,
+    ),
+]
+
+CONTRACTS: dict[tuple[str, str], Contract] = {(c.system, c.object): c for c in CRM + ADS + BILLING}
+SYSTEMS = tuple(RAW_SCHEMAS)
+
+
+def contracts_for(system: str) -> list[Contract]:
+    return [c for c in CONTRACTS.values() if c.system == system]
+
+
+def get_contract(system: str, obj: str) -> Contract:
+    try:
+        return CONTRACTS[(system, obj)]
+    except KeyError:
+        known = ", ".join(f"{s}/{o}" for s, o in CONTRACTS)
+        raise KeyError(f"no landing contract for {system}/{obj}; known: {known}") from None
