@@ -12,16 +12,19 @@ from dagster_project.generate.world import WorldConfig, simulate
 __all__ = ["WorldConfig", "generate"]
 
 
-def generate(out: Path, cfg: WorldConfig = WorldConfig(), *, malformed_rate: float = 0.0005,
-             clean: bool = True, **overrides) -> dict:
-    """Simulate a world and write ``out/landing`` (exports) and ``out/truth`` (ground truth).
+def generate(landing: Path, truth: Path, cfg: WorldConfig | None = None, *,
+             malformed_rate: float = 0.0005, clean: bool = True, **overrides) -> dict:
+    """Simulate a world; write the exports to ``landing`` and the ground truth to ``truth``.
 
-    With ``clean`` the two folders are emptied first, so a re-run with the same config writes
-    byte-identical files. Returns the summary also written to ``out/truth/summary.json``.
+    ``truth`` must lie outside ``landing``: the pipeline never reads it. With ``clean`` both
+    folders are emptied first, so the same config writes byte-identical files. Returns the
+    summary that is also written to ``truth/summary.json``.
     """
-    cfg = replace(cfg, **overrides)
-    out = Path(out)
+    cfg = replace(cfg or WorldConfig(), **overrides)
+    landing, truth = Path(landing), Path(truth)
+    if truth.resolve().is_relative_to(landing.resolve()):
+        raise ValueError(f"ground truth {truth} must not be inside the landing zone {landing}")
     if clean:
-        for sub in ("landing", "truth"):
-            shutil.rmtree(out / sub, ignore_errors=True)
-    return write_world(simulate(cfg), cfg, out, malformed_rate=malformed_rate)
+        for folder in (landing, truth):
+            shutil.rmtree(folder, ignore_errors=True)
+    return write_world(simulate(cfg), cfg, landing, truth, malformed_rate=malformed_rate)

@@ -171,11 +171,10 @@ def _url(base: str, params: list[tuple[str, object]]) -> str:
     return f"{base}?{q}" if q else base
 
 
-def write_world(world: dict[str, pd.DataFrame], cfg: WorldConfig, out: Path,
+def write_world(world: dict[str, pd.DataFrame], cfg: WorldConfig, landing: Path, truth: Path,
                 malformed_rate: float = 0.0005) -> dict:
-    """Write every landing file under ``out/landing`` and the truth under ``out/truth``."""
+    """Write every landing file under ``landing`` and the ground truth under ``truth``."""
     rng = np.random.default_rng(cfg.seed + 1)
-    landing, truth = out / "landing", out / "truth"
     truth.mkdir(parents=True, exist_ok=True)
     w = Writer(landing, rng, malformed_rate)
     end = np.datetime64(cfg.end.isoformat(), "s")

@@ -1,0 +1,60 @@
+"""Resources: the DuckDB warehouse, the landing zone and dbt, configured from the environment.
+
+Defaults give the embedded setup (``data/warehouse.duckdb``, ``data/landing``) relative to the
+repository root, so ``dagster dev`` and the ``rjw`` CLI work from any working directory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, DbtProject
+from dagster_duckdb import DuckDBResource
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT_DIR = REPO_ROOT / "dbt"
+
+WAREHOUSE_ENV = "RJW_DUCKDB_PATH"
+LANDING_ENV = "RJW_LANDING_DIR"
+
+
+def _path(env: str, default: Path) -> Path:
+    """An absolute path from ``env``, or ``default``; relative values are taken from the repo."""
+    value = dg.EnvVar(env).get_value()
+    path = Path(value) if value else default
+    return path if path.is_absolute() else (REPO_ROOT / path).resolve()
+
+
+def warehouse_path() -> Path:
+    return _path(WAREHOUSE_ENV, REPO_ROOT / "data" / "warehouse.duckdb")
+
+
+def landing_path() -> Path:
+    return _path(LANDING_ENV, REPO_ROOT / "data" / "landing")
+
+
+class LandingZone(dg.ConfigurableResource):
+    """The folder source systems export into: ``<root>/<system>/<object>/``."""
+
+    root: str
+
+    @property
+    def path(self) -> Path:
+        return Path(self.root)
+
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def build_resources() -> dict[str, dg.ConfigurableResource]:
+    """Resource instances for the Definitions; paths are resolved when the code location loads."""
+    warehouse = warehouse_path()
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    return {
+        # TimeZone UTC so TIMESTAMPTZ values print and truncate in UTC for everybody
+        "duckdb": DuckDBResource(database=str(warehouse), connection_config={"TimeZone": "UTC"}),
+        "landing": LandingZone(root=str(landing_path())),
+        # dbt reads the same path through RJW_DUCKDB_PATH (see dbt/profiles.yml)
+        "dbt": DbtCliResource(project_dir=dbt_project),
+    }
