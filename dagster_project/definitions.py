@@ -5,11 +5,13 @@ import dagster as dg
 from dagster_project.defs import automation
 from dagster_project.defs.resources import build_resources
 from dagster_project.defs.sources import ads, billing, crm
-from dagster_project.defs.sources.extract import LOAD_LOG_SPECS
+from dagster_project.defs.sources.extract import build_load_audit
 from dagster_project.defs.transform.dbt import dbt_models
 
+extracts = [*crm.assets, *ads.assets, *billing.assets]
+
 defs = dg.Definitions(
-    assets=[*crm.assets, *ads.assets, *billing.assets, *LOAD_LOG_SPECS, dbt_models],
+    assets=[*extracts, build_load_audit(extracts), dbt_models],
     jobs=automation.jobs,
     resources=build_resources(),
     # One process runs the steps one after another: DuckDB allows a single writer per file.

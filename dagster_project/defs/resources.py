@@ -6,6 +6,8 @@ repository root, so ``dagster dev`` and the ``rjw`` CLI work from any working di
 
 from __future__ import annotations
 
+import shutil
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -45,6 +47,13 @@ class LandingZone(dg.ConfigurableResource):
 
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+# The dbt installed beside this interpreter, so an un-activated virtualenv works too.
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt")) if Path(
+    sys.executable).with_name("dbt").exists() else (shutil.which("dbt") or "dbt")
+
+
+def dbt_cli() -> DbtCliResource:
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
 
 
 def build_resources() -> dict[str, dg.ConfigurableResource]:
@@ -52,9 +61,10 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
     warehouse = warehouse_path()
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     return {
-        # TimeZone UTC so TIMESTAMPTZ values print and truncate in UTC for everybody
-        "duckdb": DuckDBResource(database=str(warehouse), connection_config={"TimeZone": "UTC"}),
+        # (the loader sets TimeZone=UTC per connection: as connection config DuckDB 2.0 fails
+        # to autoload icu for it)
+        "duckdb": DuckDBResource(database=str(warehouse)),
         "landing": LandingZone(root=str(landing_path())),
         # dbt reads the same path through RJW_DUCKDB_PATH (see dbt/profiles.yml)
-        "dbt": DbtCliResource(project_dir=dbt_project),
+        "dbt": dbt_cli(),
     }

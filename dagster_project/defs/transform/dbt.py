@@ -1,6 +1,5 @@
 """dbt models as Dagster assets (dagster-dbt): ``dbt build`` so dbt tests run as asset checks."""
 
-from __future__ import annotations
 
 import os
 from collections.abc import Mapping
@@ -8,14 +7,19 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt.dbt_project import using_dagster_dev
 
-from dagster_project.defs.resources import WAREHOUSE_ENV, dbt_project, warehouse_path
+from dagster_project.defs.resources import WAREHOUSE_ENV, dbt_cli, dbt_project, warehouse_path
 
-# During `dagster dev` the manifest is re-parsed on every load; elsewhere (tests, the CLI, a fresh
-# clone) it is parsed once if missing. Deployments build it ahead with `dbt parse`.
-dbt_project.prepare_if_dev()
-if not dbt_project.manifest_path.exists():
-    dbt_project.preparer.prepare(dbt_project)
+
+
+def ensure_manifest() -> None:
+    """Parse the dbt project when its manifest is missing, and on every `dagster dev` load."""
+    if using_dagster_dev() or not dbt_project.manifest_path.exists():
+        dbt_cli().cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
+
+
+ensure_manifest()
 
 
 class WarehouseTranslator(DagsterDbtTranslator):

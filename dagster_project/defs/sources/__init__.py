@@ -1,0 +1,1 @@
+"""Source systems landing into DuckDB raw schemas (raw_crm, raw_ads, raw_billing)."""
