@@ -35,8 +35,10 @@ def run(accounts: int, seed: int, workdir: Path) -> dict:
     gen_s = time.perf_counter() - t0
     files = sum(1 for _ in landing.rglob("*.*"))
     size_mib = sum(p.stat().st_size for p in landing.rglob("*.*")) / 2**20
-    resources = {"duckdb": DuckDBResource(database=str(warehouse)),
-                 "landing": LandingZone(root=str(landing))}
+    resources = {
+        "duckdb": DuckDBResource(database=str(warehouse)),
+        "landing": LandingZone(root=str(landing)),
+    }
     assets = [*crm.assets, *ads.assets, *billing.assets]
     t1 = time.perf_counter()
     result = dg.materialize(assets, resources=resources)
@@ -49,23 +51,38 @@ def run(accounts: int, seed: int, workdir: Path) -> dict:
         loaded += md["rows_loaded"]
         rejected += md["rows_rejected"]
         received += md["rows_received"]
-        per_asset.append((ev.materialization.asset_key.to_user_string(), md["rows_loaded"],
-                          md["duration_seconds"]))
+        per_asset.append(
+            (
+                ev.materialization.asset_key.to_user_string(),
+                md["rows_loaded"],
+                md["duration_seconds"],
+            )
+        )
     t2 = time.perf_counter()
     rerun = dg.materialize(assets, resources=resources)
     rerun_s = time.perf_counter() - t2
     assert rerun.success
-    return {"accounts": accounts, "files": files, "landing_mib": size_mib,
-            "generate_s": gen_s, "rows_received": received, "rows_loaded": loaded,
-            "rows_rejected": rejected, "load_s": load_s, "rerun_s": rerun_s,
-            "rows_per_s": received / load_s, "peak_rss_mib": _peak_rss_mib(),
-            "per_asset": sorted(per_asset, key=lambda r: -r[2])[:8],
-            "generated_rows": sum(f["rows"] for f in summary["files"])}
+    return {
+        "accounts": accounts,
+        "files": files,
+        "landing_mib": size_mib,
+        "generate_s": gen_s,
+        "rows_received": received,
+        "rows_loaded": loaded,
+        "rows_rejected": rejected,
+        "load_s": load_s,
+        "rerun_s": rerun_s,
+        "rows_per_s": received / load_s,
+        "peak_rss_mib": _peak_rss_mib(),
+        "per_asset": sorted(per_asset, key=lambda r: -r[2])[:8],
+        "generated_rows": sum(f["rows"] for f in summary["files"]),
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--accounts", type=int, default=32000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--workdir", type=Path)
@@ -75,8 +92,10 @@ def main() -> None:
     print(f"accounts            {r['accounts']:,}")
     print(f"landing files       {r['files']} ({r['landing_mib']:.0f} MiB)")
     print(f"generate            {r['generate_s']:.1f} s for {r['generated_rows']:,} rows")
-    print(f"load (26 assets)    {r['load_s']:.1f} s: {r['rows_received']:,} received, "
-          f"{r['rows_loaded']:,} loaded, {r['rows_rejected']:,} rejected")
+    print(
+        f"load (26 assets)    {r['load_s']:.1f} s: {r['rows_received']:,} received, "
+        f"{r['rows_loaded']:,} loaded, {r['rows_rejected']:,} rejected"
+    )
     print(f"throughput          {r['rows_per_s']:,.0f} rows/s (end to end, incl. Dagster)")
     print(f"re-run (no changes) {r['rerun_s']:.1f} s")
     print(f"peak RSS            {r['peak_rss_mib']:,.0f} MiB (generator + loader process)")

@@ -1,8 +1,8 @@
 """``rjw``: generate sample data, run the whole pipeline, print what landed.
 
-    rjw generate [--accounts N] [--seed S]   write sample exports into the landing zone
-    rjw run [--accounts N] [--regenerate]    generate if the landing zone is empty, run everything
-    rjw summary                              row counts of the raw tables and the rejects
+rjw generate [--accounts N] [--seed S]   write sample exports into the landing zone
+rjw run [--accounts N] [--regenerate]    generate if the landing zone is empty, run everything
+rjw summary                              row counts of the raw tables and the rejects
 """
 
 from __future__ import annotations
@@ -22,11 +22,14 @@ def _generate(args: argparse.Namespace) -> dict:
     landing = landing_path()
     truth = Path(args.truth) if args.truth else landing.parent / "truth"
     t0 = time.perf_counter()
-    summary = generate(landing, truth, accounts=args.accounts, seed=args.seed,
-                       malformed_rate=args.malformed_rate)
+    summary = generate(
+        landing, truth, accounts=args.accounts, seed=args.seed, malformed_rate=args.malformed_rate
+    )
     rows = sum(f["rows"] for f in summary["files"])
-    print(f"generated {rows:,} rows in {len(summary['files'])} files into {landing} "
-          f"({time.perf_counter() - t0:.1f} s; ground truth in {truth})")
+    print(
+        f"generated {rows:,} rows in {len(summary['files'])} files into {landing} "
+        f"({time.perf_counter() - t0:.1f} s; ground truth in {truth})"
+    )
     return summary
 
 
@@ -43,7 +46,9 @@ def summary_table() -> list[tuple[str, int, int, int]]:
             rows = con.execute(f"select count(*) from {c.table}").fetchone()[0]
             files, rejected = con.execute(
                 "select count(*), coalesce(sum(rows_rejected), 0) from raw_meta.current_files "
-                "where table_name = ?", [c.table]).fetchone()
+                "where table_name = ?",
+                [c.table],
+            ).fetchone()
             out.append((c.table, rows, files, rejected))
     return out
 
@@ -57,8 +62,10 @@ def _summary(_: argparse.Namespace) -> None:
     print(f"{'raw table':<{width}}  {'rows':>10}  {'files':>5}  {'rejected':>8}")
     for table, n, files, rejected in rows:
         print(f"{table:<{width}}  {n:>10,}  {files:>5}  {rejected:>8,}")
-    print(f"{'total':<{width}}  {sum(r[1] for r in rows):>10,}  {sum(r[2] for r in rows):>5}  "
-          f"{sum(r[3] for r in rows):>8,}")
+    print(
+        f"{'total':<{width}}  {sum(r[1] for r in rows):>10,}  {sum(r[2] for r in rows):>5}  "
+        f"{sum(r[3] for r in rows):>8,}"
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -74,7 +81,11 @@ def _run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     with dg.DagsterInstance.get() if _has_home() else dg.DagsterInstance.ephemeral() as inst:
         result = defs.resolve_job_def("warehouse_build").execute_in_process(
-            instance=inst, raise_on_error=False)
+            instance=inst,
+            raise_on_error=False,
+            # step-by-step events go to the run log (dagster dev shows them); print warnings only
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        )
     seconds = time.perf_counter() - t0
     failed = [e.step_key for e in result.all_events if e.is_step_failure]
     _summary(args)
@@ -90,20 +101,32 @@ def _has_home() -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="rjw", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="rjw", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     for name in ("generate", "run"):
         p = sub.add_parser(name)
-        p.add_argument("--accounts", type=int, default=DEFAULT_ACCOUNTS,
-                       help="scale knob: number of companies (default %(default)s)")
+        p.add_argument(
+            "--accounts",
+            type=int,
+            default=DEFAULT_ACCOUNTS,
+            help="scale knob: number of companies (default %(default)s)",
+        )
         p.add_argument("--seed", type=int, default=42)
-        p.add_argument("--malformed-rate", type=float, default=0.0005,
-                       help="share of rows written malformed in the larger exports")
+        p.add_argument(
+            "--malformed-rate",
+            type=float,
+            default=0.0005,
+            help="share of rows written malformed in the larger exports",
+        )
         p.add_argument("--truth", help="ground-truth folder (default: beside the landing zone)")
         if name == "run":
-            p.add_argument("--regenerate", action="store_true",
-                           help="write fresh sample data even if the landing zone has files")
+            p.add_argument(
+                "--regenerate",
+                action="store_true",
+                help="write fresh sample data even if the landing zone has files",
+            )
     sub.add_parser("summary")
     args = parser.parse_args(argv)
     if args.command == "generate":

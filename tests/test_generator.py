@@ -16,8 +16,11 @@ from dagster_project.generate.world import CH, P_MQL, WorldConfig, simulate
 
 
 def _digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_same_seed_same_bytes_other_seed_other_world(tmp_path, small_world):
@@ -42,7 +45,9 @@ def test_every_object_lands_in_its_contract_folder_with_the_contract_header(smal
                     keys = con.execute(
                         "select distinct unnest(json_keys(line)) from read_csv(?, header=false, "
                         "columns={'line': 'VARCHAR'}, delim=chr(1), quote='', escape='') "
-                        "where json_valid(line)", [str(f)]).fetchall()
+                        "where json_valid(line)",
+                        [str(f)],
+                    ).fetchall()
                 assert {k for (k,) in keys} == set(contract.column_names)
 
 
@@ -62,12 +67,14 @@ def test_touches_precede_leads_and_leads_precede_deals_and_money(world):
     touches, leads, opps = world["touches"], world["leads"], world["opportunities"]
     first_touch = touches.groupby("person_idx").ts.min()
     original = leads[~leads.is_duplicate]
-    assert (first_touch.reindex(original.person_idx).to_numpy()
-            <= original.created_at.to_numpy()).all()
+    assert (
+        first_touch.reindex(original.person_idx).to_numpy() <= original.created_at.to_numpy()
+    ).all()
     # the touch that creates a lead happens exactly at lead creation
     creating = touches[touches.creates_lead].set_index("person_idx").ts
-    assert (creating.reindex(original.person_idx).to_numpy()
-            == original.created_at.to_numpy()).all()
+    assert (
+        creating.reindex(original.person_idx).to_numpy() == original.created_at.to_numpy()
+    ).all()
     conv = leads[leads.is_converted]
     assert (conv.converted_at >= conv.sql_at).all() and (conv.sql_at >= conv.sal_at).all()
     assert (conv.sal_at >= conv.mql_at).all() and (conv.mql_at >= conv.created_at).all()
@@ -78,8 +85,9 @@ def test_touches_precede_leads_and_leads_precede_deals_and_money(world):
     cust = world["customers"]
     crm_cust = cust[~cust.self_serve]
     won_close = opps[opps.is_won].groupby("account_idx").close_at.min()
-    assert (crm_cust.created_at.to_numpy()
-            >= won_close.reindex(crm_cust.account_idx).to_numpy()).all()
+    assert (
+        crm_cust.created_at.to_numpy() >= won_close.reindex(crm_cust.account_idx).to_numpy()
+    ).all()
     assert set(world["invoices"].customer_id) <= set(cust.customer_id)
     assert not opps[~opps.is_won].account_idx.isin([]).any()
 
@@ -133,7 +141,8 @@ def test_dirty_in_the_documented_ways(small_world):
             join read_csv('{landing}/crm/leads/*full.csv', store_rejects=true) f using ("Id")
             where d."LastModifiedDate" > f."LastModifiedDate" """).fetchone()
         malformed = con.execute(
-            f"select count(*), count(distinct object) from '{truth}/malformed.parquet'").fetchone()
+            f"select count(*), count(distinct object) from '{truth}/malformed.parquet'"
+        ).fetchone()
         dup_people = con.execute(f"""
             select count(*) from (select person_id from '{truth}/records.parquet'
             where object = 'leads' group by 1 having count(*) > 1)""").fetchone()

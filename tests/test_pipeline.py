@@ -30,8 +30,9 @@ def test_definitions_load_with_every_source_object_and_the_dbt_models():
     assert "stg_meta__file_loads" in keys
     assert defs.resolve_job_def("warehouse_build") is not None
     # dbt sources are the extract assets, not separate source stubs
-    spec = next(s for s in defs.resolve_all_asset_specs()
-                if s.key == dg.AssetKey("stg_meta__file_loads"))
+    spec = next(
+        s for s in defs.resolve_all_asset_specs() if s.key == dg.AssetKey("stg_meta__file_loads")
+    )
     assert dg.AssetKey(["raw", "meta", "load_manifest"]) in {d.asset_key for d in spec.deps}
 
 
@@ -44,7 +45,9 @@ def test_workspace_loads_the_definitions_module():
 def test_dbt_sources_are_generated_from_the_contracts():
     for system in ("crm", "ads", "billing"):
         assert sources_path(system).read_text() == sources_yaml(system), (
-            f"{sources_path(system)} is stale: run python -m dagster_project.defs.sources.dbt_sources")
+            f"{sources_path(system)} is stale: "
+            "run python -m dagster_project.defs.sources.dbt_sources"
+        )
 
 
 def _resources(warehouse: Path, landing: Path) -> dict:
@@ -62,8 +65,9 @@ def _expected_rows(world: dict) -> tuple[Counter, Counter]:
         system, obj = f["file"].split("/")[:2]
         written[CONTRACTS[(system, obj)].table] += f["rows"]
     with duckdb.connect() as con:
-        for obj, n in con.execute(f"select object, count(*) from "
-                                  f"'{world['truth']}/malformed.parquet' group by 1").fetchall():
+        for obj, n in con.execute(
+            f"select object, count(*) from '{world['truth']}/malformed.parquet' group by 1"
+        ).fetchall():
             table = next(c.table for c in CONTRACTS.values() if c.object == obj)
             malformed[table] = n
     return written, malformed
@@ -78,8 +82,10 @@ def loaded(small_world, tmp_path_factory):
     from dagster_project.defs.sources.extract import build_load_audit
     from dagster_project.defs.transform.dbt import dbt_models
 
-    result = dg.materialize([*EXTRACT_ASSETS, build_load_audit(EXTRACT_ASSETS), dbt_models],
-                            resources=_resources(warehouse, small_world["landing"]))
+    result = dg.materialize(
+        [*EXTRACT_ASSETS, build_load_audit(EXTRACT_ASSETS), dbt_models],
+        resources=_resources(warehouse, small_world["landing"]),
+    )
     yield {"result": result, "warehouse": warehouse, "world": small_world}
     mp.undo()
 
@@ -102,7 +108,9 @@ def test_every_object_lands_with_nothing_lost(loaded):
             rows = con.execute(f"select count(*) from {c.table}").fetchone()[0]
             rejected = con.execute(
                 "select count(distinct (source_uri, line)) from raw_meta.load_rejects "
-                "where table_name = ?", [c.table]).fetchone()[0]
+                "where table_name = ?",
+                [c.table],
+            ).fetchone()[0]
             assert m["rows_received"] == written[c.table], c.table
             assert rows == m["rows_loaded"] == written[c.table] - malformed[c.table], c.table
             assert rejected == m["rows_rejected"] == malformed[c.table], c.table
@@ -116,7 +124,7 @@ def test_rejects_name_file_line_column_and_reason(loaded):
             select table_name, source_uri, line, column_name, error_type, reason
             from raw_meta.load_rejects where table_name = 'raw_crm.leads'""").fetchall()
     assert rows
-    for table, uri, line, _column, error_type, reason in rows:
+    for _table, uri, line, _column, error_type, reason in rows:
         assert uri.startswith("crm/leads/leads_") and line > 1 and error_type and reason
     assert any(col == "MQL_Date__c" and "31/02/2026" in reason for *_, col, _, reason in rows)
 
@@ -125,9 +133,12 @@ def test_raw_data_is_coherent_across_systems(loaded):
     with duckdb.connect(str(loaded["warehouse"]), read_only=True) as con:
         q = lambda sql: con.execute(sql).fetchone()[0]  # noqa: E731
         # converted leads point at opportunities and accounts that exist
-        assert q("""select count(*) from raw_crm.leads l where "ConvertedOpportunityId" is not null
+        assert (
+            q("""select count(*) from raw_crm.leads l where "ConvertedOpportunityId" is not null
                     and "ConvertedOpportunityId" not in (select "Id" from raw_crm.opportunities)
-                 """) == 0
+                 """)
+            == 0
+        )
         # click ids captured on forms are real ad clicks (modulo the few malformed click rows)
         captured = q("select count(*) from raw_crm.form_submissions where click_id like 'Cj0%'")
         unmatched = q("""select count(*) from raw_crm.form_submissions f where click_id like
@@ -135,13 +146,22 @@ def test_raw_data_is_coherent_across_systems(loaded):
                          raw_ads.google_ads_clicks)""")
         assert captured > 0 and unmatched <= 2
         # every invoice belongs to a known Stripe customer; timestamps arrive in UTC
-        assert q("""select count(*) from raw_billing.invoices
-                    where customer not in (select id from raw_billing.customers)""") == 0
-        assert q("""select count(*) from raw_crm.accounts
-                    where "CreatedDate" > timestamptz '2026-11-01 00:00:00+00'""") == 0
+        assert (
+            q("""select count(*) from raw_billing.invoices
+                    where customer not in (select id from raw_billing.customers)""")
+            == 0
+        )
+        assert (
+            q("""select count(*) from raw_crm.accounts
+                    where "CreatedDate" > timestamptz '2026-11-01 00:00:00+00'""")
+            == 0
+        )
         # the lead re-exported with a newer version is present in both versions in raw
-        assert q("""select count(*) from (select "Id" from raw_crm.leads group by 1
-                    having count(distinct "LastModifiedDate") > 1)""") > 0
+        assert (
+            q("""select count(*) from (select "Id" from raw_crm.leads group by 1
+                    having count(distinct "LastModifiedDate") > 1)""")
+            > 0
+        )
 
 
 def test_dbt_build_runs_through_dagster_with_its_tests_as_checks(loaded):
@@ -161,8 +181,10 @@ def test_rerun_loads_nothing_new_and_a_new_file_appends(loaded, tmp_path):
     landing = tmp_path / "landing"
     shutil.copytree(loaded["world"]["landing"], landing)
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        before = {c.table: con.execute(f"select count(*) from {c.table}").fetchone()[0]
-                  for c in CONTRACTS.values()}
+        before = {
+            c.table: con.execute(f"select count(*) from {c.table}").fetchone()[0]
+            for c in CONTRACTS.values()
+        }
     again = dg.materialize(EXTRACT_ASSETS, resources=_resources(warehouse, landing))
     meta = _metadata(again)
     assert all(m["rows_loaded"] == 0 and m["files_loaded"] == 0 for m in meta.values())
@@ -174,10 +196,12 @@ def test_rerun_loads_nothing_new_and_a_new_file_appends(loaded, tmp_path):
     header, first = users.read_text().splitlines()[:2]
     new_row = first.replace(first.split(",")[0], "005NEW000000000001", 1)
     (landing / "crm" / "users" / "users_20261101T020000Z_full.csv").write_text(
-        f"{header}\n{new_row}\n")
+        f"{header}\n{new_row}\n"
+    )
     third = dg.materialize([crm.assets[0]], resources=_resources(warehouse, landing))
     m = _metadata(third)["raw/crm/users"]
     assert (m["files_loaded"], m["rows_loaded"], m["files_skipped_unchanged"]) == (1, 1, 1)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select count(*) from raw_crm.users").fetchone()[0] == (
-            before["raw_crm.users"] + 1)
+            before["raw_crm.users"] + 1
+        )

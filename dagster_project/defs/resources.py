@@ -48,8 +48,11 @@ class LandingZone(dg.ConfigurableResource):
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 # The dbt installed beside this interpreter, so an un-activated virtualenv works too.
-DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt")) if Path(
-    sys.executable).with_name("dbt").exists() else (shutil.which("dbt") or "dbt")
+DBT_EXECUTABLE = (
+    str(Path(sys.executable).with_name("dbt"))
+    if Path(sys.executable).with_name("dbt").exists()
+    else (shutil.which("dbt") or "dbt")
+)
 
 
 def dbt_cli() -> DbtCliResource:

@@ -12,8 +12,15 @@ from dagster_project.generate.world import WorldConfig, simulate
 __all__ = ["WorldConfig", "generate"]
 
 
-def generate(landing: Path, truth: Path, cfg: WorldConfig | None = None, *,
-             malformed_rate: float = 0.0005, clean: bool = True, **overrides) -> dict:
+def generate(
+    landing: Path,
+    truth: Path,
+    cfg: WorldConfig | None = None,
+    *,
+    malformed_rate: float = 0.0005,
+    clean: bool = True,
+    **overrides,
+) -> dict:
     """Simulate a world; write the exports to ``landing`` and the ground truth to ``truth``.
 
     ``truth`` must lie outside ``landing``: the pipeline never reads it. With ``clean`` both

@@ -48,24 +48,181 @@ CPC = {"paid_search": 4.2, "display": 0.9, "meta": 1.3, "linkedin": 8.5}
 # post-lead (nurture) touch mix; email touches come from email sends, not from this draw
 POST = {"paid_search": 0.2, "meta": 0.15, "linkedin": 0.15, "content": 0.25, "webinar": 0.25}
 
-FIRST = np.array("James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William "
-                 "Barbara Richard Susan Joseph Jessica Thomas Sarah Chris Karen Daniel Lisa Matthew "
-                 "Nancy Anthony Sandra Mark Ashley Paul Emily Steven Anna Andrew Sofia Lukas Emma "
-                 "Noah Mia Liam Olivia Mateo Chloe Arjun Priya Wei Yuki Omar Fatima Lars Ingrid".split())
-LAST = np.array("Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Lopez "
-                "Wilson Anderson Taylor Thomas Moore Jackson Martin Lee Thompson White Harris Clark "
-                "Lewis Walker Young Allen King Wright Scott Nguyen Hill Green Adams Baker Nelson "
-                "Mueller Schmidt Rossi Dubois Silva Kowalski Jansen Berg Novak Tanaka Patel Kim".split())
-WORDS = np.array("acme globex initech umbrella stark wayne tyrell cyber nimbus vertex quantum "
-                 "apex summit nova orbit pixel lumen atlas helix zenith cobalt ember falcon harbor "
-                 "ion jade kinetic lotus matrix nexus onyx prism quartz radiant sierra titan "
-                 "ultra vector willow xeno yonder zephyr".split())
+FIRST = np.array(
+    [
+        "James",
+        "Mary",
+        "Robert",
+        "Patricia",
+        "John",
+        "Jennifer",
+        "Michael",
+        "Linda",
+        "David",
+        "Elizabeth",
+        "William",
+        "Barbara",
+        "Richard",
+        "Susan",
+        "Joseph",
+        "Jessica",
+        "Thomas",
+        "Sarah",
+        "Chris",
+        "Karen",
+        "Daniel",
+        "Lisa",
+        "Matthew",
+        "Nancy",
+        "Anthony",
+        "Sandra",
+        "Mark",
+        "Ashley",
+        "Paul",
+        "Emily",
+        "Steven",
+        "Anna",
+        "Andrew",
+        "Sofia",
+        "Lukas",
+        "Emma",
+        "Noah",
+        "Mia",
+        "Liam",
+        "Olivia",
+        "Mateo",
+        "Chloe",
+        "Arjun",
+        "Priya",
+        "Wei",
+        "Yuki",
+        "Omar",
+        "Fatima",
+        "Lars",
+        "Ingrid",
+    ]
+)
+LAST = np.array(
+    [
+        "Smith",
+        "Johnson",
+        "Williams",
+        "Brown",
+        "Jones",
+        "Garcia",
+        "Miller",
+        "Davis",
+        "Rodriguez",
+        "Martinez",
+        "Lopez",
+        "Wilson",
+        "Anderson",
+        "Taylor",
+        "Thomas",
+        "Moore",
+        "Jackson",
+        "Martin",
+        "Lee",
+        "Thompson",
+        "White",
+        "Harris",
+        "Clark",
+        "Lewis",
+        "Walker",
+        "Young",
+        "Allen",
+        "King",
+        "Wright",
+        "Scott",
+        "Nguyen",
+        "Hill",
+        "Green",
+        "Adams",
+        "Baker",
+        "Nelson",
+        "Mueller",
+        "Schmidt",
+        "Rossi",
+        "Dubois",
+        "Silva",
+        "Kowalski",
+        "Jansen",
+        "Berg",
+        "Novak",
+        "Tanaka",
+        "Patel",
+        "Kim",
+    ]
+)
+WORDS = np.array(
+    [
+        "acme",
+        "globex",
+        "initech",
+        "umbrella",
+        "stark",
+        "wayne",
+        "tyrell",
+        "cyber",
+        "nimbus",
+        "vertex",
+        "quantum",
+        "apex",
+        "summit",
+        "nova",
+        "orbit",
+        "pixel",
+        "lumen",
+        "atlas",
+        "helix",
+        "zenith",
+        "cobalt",
+        "ember",
+        "falcon",
+        "harbor",
+        "ion",
+        "jade",
+        "kinetic",
+        "lotus",
+        "matrix",
+        "nexus",
+        "onyx",
+        "prism",
+        "quartz",
+        "radiant",
+        "sierra",
+        "titan",
+        "ultra",
+        "vector",
+        "willow",
+        "xeno",
+        "yonder",
+        "zephyr",
+    ]
+)
 SUFFIX = np.array(["labs", "systems", "software", "analytics", "group", "tech", "cloud", "data"])
-INDUSTRY = np.array(["Software", "Financial Services", "Healthcare", "Manufacturing", "Retail",
-                     "Education", "Media", "Logistics", "Telecommunications", "Energy"])
-COUNTRY_CCY = [("United States", "USD", 0.55), ("United Kingdom", "GBP", 0.15),
-               ("Germany", "EUR", 0.12), ("France", "EUR", 0.08), ("Netherlands", "EUR", 0.05),
-               ("Canada", "USD", 0.05)]
+INDUSTRY = np.array(
+    [
+        "Software",
+        "Financial Services",
+        "Healthcare",
+        "Manufacturing",
+        "Retail",
+        "Education",
+        "Media",
+        "Logistics",
+        "Telecommunications",
+        "Energy",
+    ]
+)
+COUNTRY_CCY = [
+    ("United States", "USD", 0.55),
+    ("United Kingdom", "GBP", 0.15),
+    ("Germany", "EUR", 0.12),
+    ("France", "EUR", 0.08),
+    ("Netherlands", "EUR", 0.05),
+    ("Canada", "USD", 0.05),
+]
 FREE_MAIL = np.array(["gmail.com", "yahoo.com", "outlook.com", "hotmail.com"])
 
 
@@ -128,15 +285,18 @@ class _World:
         roles += ["Sales Manager"]
         n = len(roles)
         first, last = rng.choice(FIRST, n), rng.choice(LAST, n)
-        self.t["users"] = pd.DataFrame({
-            "user_id": _ids("005", n),
-            "name": np.char.add(np.char.add(first, " "), last),
-            "email": np.char.add(np.char.lower(np.char.add(np.char.add(first, "."), last)),
-                                 "@revjourney.io"),
-            "role": roles,
-            "is_active": rng.random(n) > 0.1,
-            "created_at": self.start - 200 * DAY,
-        })
+        self.t["users"] = pd.DataFrame(
+            {
+                "user_id": _ids("005", n),
+                "name": np.char.add(np.char.add(first, " "), last),
+                "email": np.char.add(
+                    np.char.lower(np.char.add(np.char.add(first, "."), last)), "@revjourney.io"
+                ),
+                "role": roles,
+                "is_active": rng.random(n) > 0.1,
+                "created_at": self.start - 200 * DAY,
+            }
+        )
         self.ae = self.t["users"].user_id[np.array(roles) == "Account Executive"].to_numpy()
         self.sdr = self.t["users"].user_id[np.array(roles) == "SDR"].to_numpy()
 
@@ -148,17 +308,19 @@ class _World:
         name = np.char.add(np.char.add(name, " "), num)
         domain = np.char.add(np.char.add(np.char.add(w1, w2), num), ".com")
         cc = rng.choice(len(COUNTRY_CCY), n, p=[c[2] for c in COUNTRY_CCY])
-        self.t["accounts"] = pd.DataFrame({
-            "account_id": _ids("001", n),
-            "name": name,
-            "domain": domain,
-            "industry": rng.choice(INDUSTRY, n),
-            "employees": np.round(rng.lognormal(5.0, 1.2, n)).astype(int) + 5,
-            "country": np.array([c[0] for c in COUNTRY_CCY])[cc],
-            "currency": np.array([c[1] for c in COUNTRY_CCY])[cc],
-            "owner_id": rng.choice(self.ae, n),
-            "created_at": self.start + _days(rng.uniform(-300, 0.8 * self.span_days, n)),
-        })
+        self.t["accounts"] = pd.DataFrame(
+            {
+                "account_id": _ids("001", n),
+                "name": name,
+                "domain": domain,
+                "industry": rng.choice(INDUSTRY, n),
+                "employees": np.round(rng.lognormal(5.0, 1.2, n)).astype(int) + 5,
+                "country": np.array([c[0] for c in COUNTRY_CCY])[cc],
+                "currency": np.array([c[1] for c in COUNTRY_CCY])[cc],
+                "owner_id": rng.choice(self.ae, n),
+                "created_at": self.start + _days(rng.uniform(-300, 0.8 * self.span_days, n)),
+            }
+        )
 
     def persons(self) -> None:
         rng, acc = self.rng, self.t["accounts"]
@@ -168,81 +330,160 @@ class _World:
         first, last = rng.choice(FIRST, n), rng.choice(LAST, n)
         style = rng.integers(0, 3, n)
         initial = np.array([f[0] for f in first])
-        local = np.where(style == 0, np.char.add(np.char.add(first, "."), last),
-                         np.where(style == 1, np.char.add(initial, last),
-                                  np.char.add(first, np.arange(n).astype(str))))
+        local = np.where(
+            style == 0,
+            np.char.add(np.char.add(first, "."), last),
+            np.where(
+                style == 1, np.char.add(initial, last), np.char.add(first, np.arange(n).astype(str))
+            ),
+        )
         local = np.char.lower(local)
         free = rng.random(n) < self.cfg.free_mail_share
-        free_local = np.char.add(np.char.lower(np.char.add(np.char.add(first, "."), last)),
-                                 np.arange(n).astype(str))
-        email = np.where(free, np.char.add(np.char.add(free_local, "@"),
-                                           rng.choice(FREE_MAIL, n)),
-                         np.char.add(np.char.add(local, "@"), acc.domain.to_numpy()[a_idx]))
-        self.t["persons"] = pd.DataFrame({
-            "person_id": np.char.add("P", np.char.zfill(np.arange(1, n + 1).astype(str), 9)),
-            "account_idx": a_idx,
-            "account_id": acc.account_id.to_numpy()[a_idx],
-            "first_name": first,
-            "last_name": last,
-            "email": email,
-            "is_free_mail": free,
-            "title": rng.choice(["VP Marketing", "Head of Sales", "CTO", "Data Engineer",
-                                 "Operations Manager", "CFO", "Product Manager", "Director IT"], n),
-            "visitor_id": _hex_ids(rng, "v_", n, 16),
-            # a share of people is reached by marketing at all; the rest only by sales
-            "engaged": rng.random(n) < 0.62,
-        })
+        free_local = np.char.add(
+            np.char.lower(np.char.add(np.char.add(first, "."), last)), np.arange(n).astype(str)
+        )
+        email = np.where(
+            free,
+            np.char.add(np.char.add(free_local, "@"), rng.choice(FREE_MAIL, n)),
+            np.char.add(np.char.add(local, "@"), acc.domain.to_numpy()[a_idx]),
+        )
+        self.t["persons"] = pd.DataFrame(
+            {
+                "person_id": np.char.add("P", np.char.zfill(np.arange(1, n + 1).astype(str), 9)),
+                "account_idx": a_idx,
+                "account_id": acc.account_id.to_numpy()[a_idx],
+                "first_name": first,
+                "last_name": last,
+                "email": email,
+                "is_free_mail": free,
+                "title": rng.choice(
+                    [
+                        "VP Marketing",
+                        "Head of Sales",
+                        "CTO",
+                        "Data Engineer",
+                        "Operations Manager",
+                        "CFO",
+                        "Product Manager",
+                        "Director IT",
+                    ],
+                    n,
+                ),
+                "visitor_id": _hex_ids(rng, "v_", n, 16),
+                # a share of people is reached by marketing at all; the rest only by sales
+                "engaged": rng.random(n) < 0.62,
+            }
+        )
 
     # ------------------------------------------------------------------------ campaigns
     def campaigns(self) -> None:
         """Ad campaigns per platform plus CRM campaigns (ads mirrors, emails, webinars, events)."""
         rng, extra = self.rng, self.cfg.accounts // 2500
         rows = []
-        plan = [("paid_search", "google", "SEARCH", 5 + extra, "gs"),
-                ("display", "google", "DISPLAY", 2 + extra, "gd"),
-                ("meta", "meta", "OUTCOME_LEADS", 4 + extra, "fb"),
-                ("linkedin", "linkedin", "SPONSORED_UPDATES", 3 + extra, "li")]
-        topics = ["brand", "competitor", "attribution", "revenue-ops", "pipeline", "analytics",
-                  "retargeting", "abm", "data-quality", "forecasting"]
+        plan = [
+            ("paid_search", "google", "SEARCH", 5 + extra, "gs"),
+            ("display", "google", "DISPLAY", 2 + extra, "gd"),
+            ("meta", "meta", "OUTCOME_LEADS", 4 + extra, "fb"),
+            ("linkedin", "linkedin", "SPONSORED_UPDATES", 3 + extra, "li"),
+        ]
+        topics = [
+            "brand",
+            "competitor",
+            "attribution",
+            "revenue-ops",
+            "pipeline",
+            "analytics",
+            "retargeting",
+            "abm",
+            "data-quality",
+            "forecasting",
+        ]
         for key, platform, ctype, n, short in plan:
             for i in range(n):
                 topic = topics[(i + len(rows)) % len(topics)]
-                rows.append({"key": key, "platform": platform, "ad_type": ctype,
-                             "utm_campaign": f"{short}_{topic}_{i + 1:02d}",
-                             "name": f"{platform.title()} | {topic.replace('-', ' ').title()} "
-                                     f"{i + 1:02d}",
-                             "cpc": CPC[key] * rng.uniform(0.7, 1.4)})
+                rows.append(
+                    {
+                        "key": key,
+                        "platform": platform,
+                        "ad_type": ctype,
+                        "utm_campaign": f"{short}_{topic}_{i + 1:02d}",
+                        "name": f"{platform.title()} | {topic.replace('-', ' ').title()} "
+                        f"{i + 1:02d}",
+                        "cpc": CPC[key] * rng.uniform(0.7, 1.4),
+                    }
+                )
         ads = pd.DataFrame(rows)
         ads["currency"] = ads.platform.map({"google": "USD", "meta": "EUR", "linkedin": "USD"})
         ads["ad_campaign_id"] = np.where(
-            ads.platform == "google", (21_000_000_000 + np.arange(len(ads)) * 137).astype(str),
-            np.where(ads.platform == "meta", (23_850_000_000_000 + np.arange(len(ads))).astype(str),
-                     (180_000_000 + np.arange(len(ads)) * 11).astype(str)))
+            ads.platform == "google",
+            (21_000_000_000 + np.arange(len(ads)) * 137).astype(str),
+            np.where(
+                ads.platform == "meta",
+                (23_850_000_000_000 + np.arange(len(ads))).astype(str),
+                (180_000_000 + np.arange(len(ads)) * 11).astype(str),
+            ),
+        )
         self.t["ad_campaigns"] = ads
 
         months = pd.date_range(self.cfg.start, self.cfg.end, freq="MS")
         crm = []
         for r in ads.itertuples():  # CRM mirrors most ad campaigns (marketing practice)
             if rng.random() < 0.85:
-                crm.append({"type": "Advertisement", "key": r.key, "name": r.name,
-                            "utm_campaign": r.utm_campaign, "cost": None, "ts": self.start,
-                            "ad_campaign_id": r.ad_campaign_id})
+                crm.append(
+                    {
+                        "type": "Advertisement",
+                        "key": r.key,
+                        "name": r.name,
+                        "utm_campaign": r.utm_campaign,
+                        "cost": None,
+                        "ts": self.start,
+                        "ad_campaign_id": r.ad_campaign_id,
+                    }
+                )
         for m in months:
             for j, topic in enumerate(["newsletter", "nurture"]):
-                crm.append({"type": "Email", "key": "email",
-                            "name": f"Email | {topic.title()} {m:%Y-%m}",
-                            "utm_campaign": f"em_{topic}_{m:%Y%m}", "cost": 250.0,
-                            "ts": np.datetime64(m + pd.Timedelta(days=3 + 14 * j, hours=15), "s")})
-            crm.append({"type": "Webinar", "key": "webinar", "name": f"Webinar | {m:%B %Y}",
-                        "utm_campaign": f"wb_{m:%Y%m}", "cost": float(rng.integers(1, 5)) * 1000,
-                        "ts": np.datetime64(m + pd.Timedelta(days=20, hours=16), "s")})
+                crm.append(
+                    {
+                        "type": "Email",
+                        "key": "email",
+                        "name": f"Email | {topic.title()} {m:%Y-%m}",
+                        "utm_campaign": f"em_{topic}_{m:%Y%m}",
+                        "cost": 250.0,
+                        "ts": np.datetime64(m + pd.Timedelta(days=3 + 14 * j, hours=15), "s"),
+                    }
+                )
+            crm.append(
+                {
+                    "type": "Webinar",
+                    "key": "webinar",
+                    "name": f"Webinar | {m:%B %Y}",
+                    "utm_campaign": f"wb_{m:%Y%m}",
+                    "cost": float(rng.integers(1, 5)) * 1000,
+                    "ts": np.datetime64(m + pd.Timedelta(days=20, hours=16), "s"),
+                }
+            )
             if m.month % 3 == 1:
-                crm.append({"type": "Trade Show", "key": "event", "name": f"Trade Show | {m:%Y-%m}",
-                            "utm_campaign": f"ev_{m:%Y%m}", "cost": float(rng.integers(15, 60)) * 1000,
-                            "ts": np.datetime64(m + pd.Timedelta(days=10, hours=9), "s")})
+                crm.append(
+                    {
+                        "type": "Trade Show",
+                        "key": "event",
+                        "name": f"Trade Show | {m:%Y-%m}",
+                        "utm_campaign": f"ev_{m:%Y%m}",
+                        "cost": float(rng.integers(15, 60)) * 1000,
+                        "ts": np.datetime64(m + pd.Timedelta(days=10, hours=9), "s"),
+                    }
+                )
         for topic in ["state-of-revops-report", "attribution-ebook", "pipeline-template"]:
-            crm.append({"type": "Content", "key": "content", "name": f"Content | {topic}",
-                        "utm_campaign": f"ct_{topic}", "cost": 3000.0, "ts": self.start})
+            crm.append(
+                {
+                    "type": "Content",
+                    "key": "content",
+                    "name": f"Content | {topic}",
+                    "utm_campaign": f"ct_{topic}",
+                    "cost": 3000.0,
+                    "ts": self.start,
+                }
+            )
         crm_df = pd.DataFrame(crm)
         crm_df["campaign_id"] = _ids("701", len(crm_df))
         crm_df["ts"] = crm_df["ts"].astype("datetime64[s]")
@@ -269,13 +510,20 @@ class _World:
         k_last = kind[np.searchsorted(np.cumsum(counts), np.arange(counts.sum()), side="right")]
         ch[is_last & (k_last == 1)] = CH["event"]
         ch[is_last & (k_last == 2)] = CH["webinar"]
-        pre = pd.DataFrame({"person_idx": owner, "ts": at, "ch": ch, "creates_lead": is_last,
-                            "phase": "pre"})
+        pre = pd.DataFrame(
+            {"person_idx": owner, "ts": at, "ch": ch, "creates_lead": is_last, "phase": "pre"}
+        )
 
         lead_at = at[is_last]
-        person_lead = pd.DataFrame({"person_idx": eng, "lead_at": lead_at,
-                                    "first_ch": ch[np.cumsum(counts) - counts],
-                                    "lead_ch": ch[is_last], "first_at": t0})
+        person_lead = pd.DataFrame(
+            {
+                "person_idx": eng,
+                "lead_at": lead_at,
+                "first_ch": ch[np.cumsum(counts) - counts],
+                "lead_ch": ch[is_last],
+                "first_at": t0,
+            }
+        )
         person_lead = person_lead[person_lead.lead_at <= self.end].reset_index(drop=True)
 
         # nurture touches after lead creation
@@ -284,11 +532,13 @@ class _World:
         owner2 = np.repeat(person_lead.person_idx.to_numpy(), n_post)
         gaps2 = rng.exponential(14.0, n_post.sum())
         at2 = np.repeat(person_lead.lead_at.to_numpy(), n_post) + _days(
-            _group_cumsum(gaps2, n_post) + 0.5)
+            _group_cumsum(gaps2, n_post) + 0.5
+        )
         keys = np.array([CH[k] for k in POST])
         ch2 = rng.choice(keys, n_post.sum(), p=np.array(list(POST.values())))
-        post = pd.DataFrame({"person_idx": owner2, "ts": at2, "ch": ch2, "creates_lead": False,
-                             "phase": "post"})
+        post = pd.DataFrame(
+            {"person_idx": owner2, "ts": at2, "ch": ch2, "creates_lead": False, "phase": "post"}
+        )
         post = post[post.ts <= self.end]
         tt = pd.concat([pre, post], ignore_index=True)
         tt = tt[tt.ts <= self.end].sort_values(["person_idx", "ts"], kind="stable")
@@ -313,46 +563,81 @@ class _World:
         is_sql = conv | (followed & (rng.random(n) < 0.25) & (sql_at <= self.end))
         recent = (self.end - lead_at) < 30 * DAY
         r = rng.random(n)
-        status = np.where(conv, "Qualified",
-                 np.where(is_sql, "Working - Contacted",
-                 np.where(followed, np.where(r < 0.6, "Unqualified",
-                                             np.where(r < 0.85, "Nurturing",
-                                                      "Working - Contacted")),
-                 np.where(is_mql | recent, "Open - Not Contacted",
-                          np.where(r < 0.35, "Unqualified", "Nurturing")))))
+        status = np.where(
+            conv,
+            "Qualified",
+            np.where(
+                is_sql,
+                "Working - Contacted",
+                np.where(
+                    followed,
+                    np.where(
+                        r < 0.6,
+                        "Unqualified",
+                        np.where(r < 0.85, "Nurturing", "Working - Contacted"),
+                    ),
+                    np.where(
+                        is_mql | recent,
+                        "Open - Not Contacted",
+                        np.where(r < 0.35, "Unqualified", "Nurturing"),
+                    ),
+                ),
+            ),
+        )
         junky = np.isin(fc, [CH["display"], CH["meta"]])
         reasons = np.where(
-            junky, rng.choice(["Student / Job Seeker", "Not a Fit", "Spam", "No Budget"], n,
-                              p=[0.35, 0.3, 0.2, 0.15]),
-            rng.choice(["No Budget", "Not a Fit", "Competitor", "No Response", "Timing"], n,
-                       p=[0.25, 0.25, 0.15, 0.2, 0.15]))
+            junky,
+            rng.choice(
+                ["Student / Job Seeker", "Not a Fit", "Spam", "No Budget"],
+                n,
+                p=[0.35, 0.3, 0.2, 0.15],
+            ),
+            rng.choice(
+                ["No Budget", "Not a Fit", "Competitor", "No Response", "Timing"],
+                n,
+                p=[0.25, 0.25, 0.15, 0.2, 0.15],
+            ),
+        )
         people = p.iloc[pl.person_idx.to_numpy()]
-        source_map = {"paid_search": "Paid Search", "display": "Display", "meta": "Paid Social",
-                      "linkedin": "Paid Social", "organic_search": "Organic Search",
-                      "referral": "Partner Referral", "direct": "Web", "content": "Content",
-                      "event": "Trade Show", "webinar": "Webinar", "email": "Email"}
-        leads = pd.DataFrame({
-            "lead_id": _ids("00Q", n),
-            "person_idx": pl.person_idx.to_numpy(),
-            "person_id": people.person_id.to_numpy(),
-            "account_idx": people.account_idx.to_numpy(),
-            "first_ch": fc,
-            "lead_ch": pl.lead_ch.to_numpy(),
-            "lead_source": pd.Series(CH_KEY[pl.lead_ch.to_numpy()]).map(source_map).to_numpy(),
-            "owner_id": rng.choice(self.sdr, n),
-            "created_at": lead_at,
-            "mql_at": np.where(is_mql, mql_at, np.datetime64("NaT")),
-            "sal_at": np.where(followed, sal_at, np.datetime64("NaT")),
-            "sql_at": np.where(is_sql, sql_at, np.datetime64("NaT")),
-            "converted_at": np.where(conv, conv_at, np.datetime64("NaT")),
-            "is_converted": conv,
-            "status": status,
-            "disqualification_reason": np.where(status == "Unqualified", reasons, None),
-            "phone": np.where(rng.random(n) < 0.6,
-                              np.char.add("+1 555 ", rng.integers(1000000, 9999999, n).astype(str)),
-                              None),
-            "is_duplicate": False,
-        })
+        source_map = {
+            "paid_search": "Paid Search",
+            "display": "Display",
+            "meta": "Paid Social",
+            "linkedin": "Paid Social",
+            "organic_search": "Organic Search",
+            "referral": "Partner Referral",
+            "direct": "Web",
+            "content": "Content",
+            "event": "Trade Show",
+            "webinar": "Webinar",
+            "email": "Email",
+        }
+        leads = pd.DataFrame(
+            {
+                "lead_id": _ids("00Q", n),
+                "person_idx": pl.person_idx.to_numpy(),
+                "person_id": people.person_id.to_numpy(),
+                "account_idx": people.account_idx.to_numpy(),
+                "first_ch": fc,
+                "lead_ch": pl.lead_ch.to_numpy(),
+                "lead_source": pd.Series(CH_KEY[pl.lead_ch.to_numpy()]).map(source_map).to_numpy(),
+                "owner_id": rng.choice(self.sdr, n),
+                "created_at": lead_at,
+                "mql_at": np.where(is_mql, mql_at, np.datetime64("NaT")),
+                "sal_at": np.where(followed, sal_at, np.datetime64("NaT")),
+                "sql_at": np.where(is_sql, sql_at, np.datetime64("NaT")),
+                "converted_at": np.where(conv, conv_at, np.datetime64("NaT")),
+                "is_converted": conv,
+                "status": status,
+                "disqualification_reason": np.where(status == "Unqualified", reasons, None),
+                "phone": np.where(
+                    rng.random(n) < 0.6,
+                    np.char.add("+1 555 ", rng.integers(1000000, 9999999, n).astype(str)),
+                    None,
+                ),
+                "is_duplicate": False,
+            }
+        )
         # duplicate leads: the same person fills a form again later and gets a second record
         dup = leads[(rng.random(n) < 0.04) & ~leads.is_converted.to_numpy()].copy()
         dup["created_at"] = dup.created_at + _days(rng.uniform(20, 200, len(dup)))
@@ -370,21 +655,27 @@ class _World:
         rng, p, acc = self.rng, self.t["persons"], self.t["accounts"]
         leads = self.t["leads"]
         conv = leads[leads.is_converted].sort_values(["account_idx", "converted_at"])
-        contacts = pd.DataFrame({
-            "contact_id": _ids("003", len(conv)),
-            "person_idx": conv.person_idx.to_numpy(),
-            "lead_id": conv.lead_id.to_numpy(),
-            "created_at": conv.converted_at.to_numpy(),
-            "lead_source": conv.lead_source.to_numpy(),
-            "owner_id": acc.owner_id.to_numpy()[conv.account_idx.to_numpy()],
-        })
+        contacts = pd.DataFrame(
+            {
+                "contact_id": _ids("003", len(conv)),
+                "person_idx": conv.person_idx.to_numpy(),
+                "lead_id": conv.lead_id.to_numpy(),
+                "created_at": conv.converted_at.to_numpy(),
+                "lead_source": conv.lead_source.to_numpy(),
+                "owner_id": acc.owner_id.to_numpy()[conv.account_idx.to_numpy()],
+            }
+        )
         opps, roles = [], []
         open_until: dict[int, np.datetime64] = {}
         open_opp: dict[int, int] = {}
         conv_ch = conv.first_ch.to_numpy()
-        for i, (a, at) in enumerate(zip(conv.account_idx.to_numpy(),
-                                        conv.converted_at.to_numpy().astype("datetime64[s]"),
-                                        strict=True)):
+        for i, (a, at) in enumerate(
+            zip(
+                conv.account_idx.to_numpy(),
+                conv.converted_at.to_numpy().astype("datetime64[s]"),
+                strict=True,
+            )
+        ):
             if a in open_until and at <= open_until[a]:
                 roles.append((open_opp[a], i, False))
                 continue
@@ -394,10 +685,19 @@ class _World:
             cycle = max(7.0, rng.gamma(4.0, CYCLE[ch] / 4.0))
             amount = (6000 + 25 * min(acc.employees.iat[a], 3000)) * DEAL_X[ch]
             amount *= rng.lognormal(0, 0.35) * (0.5 if expansion else 1.0)
-            opps.append({"account_idx": a, "created_at": at, "cycle": cycle,
-                         "amount": round(amount / 100) * 100, "won": rng.random() < won_p,
-                         "type": "Expansion" if expansion else "New Business",
-                         "source_lead_idx": i, "first_ch": ch, "sourced_by": "marketing"})
+            opps.append(
+                {
+                    "account_idx": a,
+                    "created_at": at,
+                    "cycle": cycle,
+                    "amount": round(amount / 100) * 100,
+                    "won": rng.random() < won_p,
+                    "type": "Expansion" if expansion else "New Business",
+                    "source_lead_idx": i,
+                    "first_ch": ch,
+                    "sourced_by": "marketing",
+                }
+            )
             open_until[a] = at + _days(cycle + 30)
             open_opp[a] = len(opps) - 1
             roles.append((len(opps) - 1, i, True))
@@ -415,28 +715,46 @@ class _World:
             at = self.start + _days(rng.uniform(60, self.span_days - 5))
             cycle = max(10.0, rng.gamma(4.0, 90 / 4.0))
             amount = (6000 + 25 * min(acc.employees.iat[a], 3000)) * rng.lognormal(0, 0.35)
-            opps.append({"account_idx": a, "created_at": at, "cycle": cycle,
-                         "amount": round(amount / 100) * 100, "won": rng.random() < 0.22,
-                         "type": "New Business", "source_lead_idx": -1, "first_ch": -1,
-                         "sourced_by": "sales"})
+            opps.append(
+                {
+                    "account_idx": a,
+                    "created_at": at,
+                    "cycle": cycle,
+                    "amount": round(amount / 100) * 100,
+                    "won": rng.random() < 0.22,
+                    "type": "New Business",
+                    "source_lead_idx": -1,
+                    "first_ch": -1,
+                    "sourced_by": "sales",
+                }
+            )
             for j, pi in enumerate(list(members)[: 1 + int(rng.integers(0, 2))]):
-                out_contacts.append({"person_idx": pi, "created_at": at - _days(rng.uniform(7, 30)),
-                                     "opp": len(opps) - 1, "primary": j == 0})
+                out_contacts.append(
+                    {
+                        "person_idx": pi,
+                        "created_at": at - _days(rng.uniform(7, 30)),
+                        "opp": len(opps) - 1,
+                        "primary": j == 0,
+                    }
+                )
         del persons_acc
         oc = pd.DataFrame(out_contacts)
         base = len(contacts)
         if len(oc):
-            extra = pd.DataFrame({
-                "contact_id": _ids("003", len(oc), start=base),
-                "person_idx": oc.person_idx.to_numpy(),
-                "lead_id": None,
-                "created_at": oc.created_at.to_numpy().astype("datetime64[s]"),
-                "lead_source": "Outbound",
-                "owner_id": acc.owner_id.to_numpy()[p.account_idx.to_numpy()[oc.person_idx]],
-            })
+            extra = pd.DataFrame(
+                {
+                    "contact_id": _ids("003", len(oc), start=base),
+                    "person_idx": oc.person_idx.to_numpy(),
+                    "lead_id": None,
+                    "created_at": oc.created_at.to_numpy().astype("datetime64[s]"),
+                    "lead_source": "Outbound",
+                    "owner_id": acc.owner_id.to_numpy()[p.account_idx.to_numpy()[oc.person_idx]],
+                }
+            )
             contacts = pd.concat([contacts, extra], ignore_index=True)
-            roles += [(o, base + k, pr) for k, (o, pr) in enumerate(zip(oc.opp, oc.primary,
-                                                                        strict=True))]
+            roles += [
+                (o, base + k, pr) for k, (o, pr) in enumerate(zip(oc.opp, oc.primary, strict=True))
+            ]
         o = pd.DataFrame(opps)
         n = len(o)
         o["opportunity_id"] = _ids("006", n)
@@ -450,7 +768,9 @@ class _World:
         o["is_won"] = o.won & o.is_closed
         o["loss_reason"] = np.where(
             o.is_closed & ~o.won,
-            rng.choice(["Price", "Competitor", "No Decision", "Timing", "Product Fit"], n), None)
+            rng.choice(["Price", "Competitor", "No Decision", "Timing", "Product Fit"], n),
+            None,
+        )
         self.t["opportunities"] = o
         contacts["person_id"] = p.person_id.to_numpy()[contacts.person_idx]
         contacts["account_id"] = p.account_id.to_numpy()[contacts.person_idx]
@@ -458,40 +778,66 @@ class _World:
         r = pd.DataFrame(roles, columns=["opp", "contact", "is_primary"])
         r["opportunity_id"] = o.opportunity_id.to_numpy()[r.opp]
         r["contact_id"] = contacts.contact_id.to_numpy()[r.contact]
-        r["created_at"] = np.maximum(o.created_at.to_numpy()[r.opp],
-                                     contacts.created_at.to_numpy()[r.contact])
-        r["role"] = np.where(r.is_primary, "Decision Maker", rng.choice(
-            ["Champion", "Evaluator", "Technical Buyer", "Economic Buyer"], len(r)))
+        r["created_at"] = np.maximum(
+            o.created_at.to_numpy()[r.opp], contacts.created_at.to_numpy()[r.contact]
+        )
+        r["role"] = np.where(
+            r.is_primary,
+            "Decision Maker",
+            rng.choice(["Champion", "Evaluator", "Technical Buyer", "Economic Buyer"], len(r)),
+        )
         r["role_id"] = _ids("00K", len(r))
         self.t["contact_roles"] = r
         # the converted lead points at the opportunity it created
-        conv_opp = {int(x.source_lead_idx): x.opportunity_id for x in o.itertuples()
-                    if x.source_lead_idx >= 0}
+        conv_opp = {
+            int(x.source_lead_idx): x.opportunity_id
+            for x in o.itertuples()
+            if x.source_lead_idx >= 0
+        }
         conv_contact = dict(zip(conv.lead_id, contacts.contact_id[: len(conv)], strict=True))
         lead_ids = conv.lead_id.to_numpy()
         leads["converted_contact_id"] = leads.lead_id.map(conv_contact)
         leads["converted_opportunity_id"] = leads.lead_id.map(
-            {lead_ids[i]: oid for i, oid in conv_opp.items()})
+            {lead_ids[i]: oid for i, oid in conv_opp.items()}
+        )
         self.t["leads"] = leads
 
     def stage_history(self) -> None:
         rng, o = self.rng, self.t["opportunities"]
-        stages = [("Prospecting", 10, 0.0), ("Qualification", 20, 0.15), ("Proposal", 50, 0.45),
-                  ("Negotiation", 75, 0.75)]
+        stages = [
+            ("Prospecting", 10, 0.0),
+            ("Qualification", 20, 0.15),
+            ("Proposal", 50, 0.45),
+            ("Negotiation", 75, 0.75),
+        ]
         rows = []
         reach = rng.integers(1, 5, len(o))  # how far a lost deal got
         for k, (stage, prob, frac) in enumerate(stages):
             at = o.created_at.to_numpy() + _days(o.cycle.to_numpy() * frac)
-            keep = (at <= self.end) & ((o.is_won.to_numpy()) | ~o.is_closed.to_numpy()
-                                       | (reach > k))
-            rows.append(pd.DataFrame({"opp": np.flatnonzero(keep), "stage": stage,
-                                      "probability": prob, "ts": at[keep]}))
+            keep = (at <= self.end) & (
+                (o.is_won.to_numpy()) | ~o.is_closed.to_numpy() | (reach > k)
+            )
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "opp": np.flatnonzero(keep),
+                        "stage": stage,
+                        "probability": prob,
+                        "ts": at[keep],
+                    }
+                )
+            )
         closed = np.flatnonzero(o.is_closed.to_numpy())
-        rows.append(pd.DataFrame({
-            "opp": closed, "stage": np.where(o.is_won.to_numpy()[closed], "Closed Won",
-                                             "Closed Lost"),
-            "probability": np.where(o.is_won.to_numpy()[closed], 100, 0),
-            "ts": o.close_at.to_numpy()[closed]}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "opp": closed,
+                    "stage": np.where(o.is_won.to_numpy()[closed], "Closed Won", "Closed Lost"),
+                    "probability": np.where(o.is_won.to_numpy()[closed], 100, 0),
+                    "ts": o.close_at.to_numpy()[closed],
+                }
+            )
+        )
         h = pd.concat(rows, ignore_index=True).sort_values(["opp", "ts"], kind="stable")
         h["opportunity_id"] = o.opportunity_id.to_numpy()[h.opp]
         h["amount"] = o.amount.to_numpy()[h.opp]
@@ -514,13 +860,23 @@ class _World:
         gaps = rng.exponential(3.0, k.sum())
         gaps[np.cumsum(k) - k] = 0
         at = fol.sal_at.to_numpy()[idx] + _days(_group_cumsum(gaps, k))
-        who = np.where(fol.converted_at.notna().to_numpy()[idx]
-                       & (at > fol.converted_at.to_numpy()[idx]),
-                       fol.converted_contact_id.to_numpy()[idx], fol.lead_id.to_numpy()[idx])
-        parts.append(pd.DataFrame({"who_id": who, "what_id": None, "owner_id":
-                                   fol.owner_id.to_numpy()[idx], "ts": at,
-                                   "type": rng.choice(["Call", "Email"], len(idx), p=[0.6, 0.4]),
-                                   "person_idx": fol.person_idx.to_numpy()[idx]}))
+        who = np.where(
+            fol.converted_at.notna().to_numpy()[idx] & (at > fol.converted_at.to_numpy()[idx]),
+            fol.converted_contact_id.to_numpy()[idx],
+            fol.lead_id.to_numpy()[idx],
+        )
+        parts.append(
+            pd.DataFrame(
+                {
+                    "who_id": who,
+                    "what_id": None,
+                    "owner_id": fol.owner_id.to_numpy()[idx],
+                    "ts": at,
+                    "type": rng.choice(["Call", "Email"], len(idx), p=[0.6, 0.4]),
+                    "person_idx": fol.person_idx.to_numpy()[idx],
+                }
+            )
+        )
         # deal activities by the account executive
         roles = self.t["contact_roles"]
         primary = roles[roles.is_primary].drop_duplicates("opp").set_index("opp")
@@ -529,21 +885,36 @@ class _World:
         frac = rng.uniform(0, 1, k.sum())
         at = o.created_at.to_numpy()[idx] + _days(o.cycle.to_numpy()[idx] * frac)
         contact_ids = primary.contact_id.reindex(idx).to_numpy()
-        parts.append(pd.DataFrame({"who_id": contact_ids, "what_id": o.opportunity_id.to_numpy()[idx],
-                                   "owner_id": o.owner_id.to_numpy()[idx], "ts": at,
-                                   "type": rng.choice(["Meeting", "Call", "Email"], len(idx),
-                                                      p=[0.4, 0.35, 0.25]),
-                                   "person_idx": -1}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "who_id": contact_ids,
+                    "what_id": o.opportunity_id.to_numpy()[idx],
+                    "owner_id": o.owner_id.to_numpy()[idx],
+                    "ts": at,
+                    "type": rng.choice(["Meeting", "Call", "Email"], len(idx), p=[0.4, 0.35, 0.25]),
+                    "person_idx": -1,
+                }
+            )
+        )
         # outbound prospecting before sales-sourced deals
         out = o[o.sourced_by == "sales"]
         k = 2 + rng.poisson(1.5, len(out))
         idx = np.repeat(np.arange(len(out)), k)
         at = out.created_at.to_numpy()[idx] - _days(rng.uniform(1, 30, k.sum()))
         contact_ids = primary.contact_id.reindex(out.index[idx]).to_numpy()
-        parts.append(pd.DataFrame({"who_id": contact_ids, "what_id": out.account_id.to_numpy()[idx],
-                                   "owner_id": rng.choice(self.sdr, len(idx)), "ts": at,
-                                   "type": rng.choice(["Call", "Email"], len(idx)),
-                                   "person_idx": -1}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "who_id": contact_ids,
+                    "what_id": out.account_id.to_numpy()[idx],
+                    "owner_id": rng.choice(self.sdr, len(idx)),
+                    "ts": at,
+                    "type": rng.choice(["Call", "Email"], len(idx)),
+                    "person_idx": -1,
+                }
+            )
+        )
         a = pd.concat(parts, ignore_index=True)
         a = a[(a.ts <= self.end) & a.who_id.notna()].sort_values("ts", kind="stable")
         a["activity_id"] = _ids("00T", len(a))
@@ -570,8 +941,11 @@ class _World:
             camp[m] = rng.choice(choices, m.sum())
         # a form is filled on the lead-creating touch, on content and webinar touches, and on
         # a share of the nurture ad clicks
-        form = tt.creates_lead.to_numpy() | np.isin(key, ["content", "webinar"]) | (
-            paid & (tt.phase.to_numpy() == "post") & (rng.random(n) < 0.35))
+        form = (
+            tt.creates_lead.to_numpy()
+            | np.isin(key, ["content", "webinar"])
+            | (paid & (tt.phase.to_numpy() == "post") & (rng.random(n) < 0.35))
+        )
         tt = tt.assign(key=key, paid=paid, ad_campaign=camp, form=form)
         self.t["touches"] = tt
         # anonymous visitors: clicks that never become known people (volume, spend)
@@ -584,13 +958,26 @@ class _World:
             m = ak == k
             acamp[m] = rng.choice(np.flatnonzero(ads.key.to_numpy() == k), m.sum())
         anon_at = self.start + _days(rng.uniform(0, self.span_days, n_anon))
-        clicks = pd.concat([
-            pd.DataFrame({"ts": tt.ts[paid].to_numpy(), "ad_campaign": camp[paid],
-                          "person_idx": tt.person_idx[paid].to_numpy(),
-                          "touch_idx": np.flatnonzero(paid)}),
-            pd.DataFrame({"ts": anon_at, "ad_campaign": acamp, "person_idx": -1,
-                          "touch_idx": -1}),
-        ], ignore_index=True).sort_values("ts", kind="stable").reset_index(drop=True)
+        clicks = (
+            pd.concat(
+                [
+                    pd.DataFrame(
+                        {
+                            "ts": tt.ts[paid].to_numpy(),
+                            "ad_campaign": camp[paid],
+                            "person_idx": tt.person_idx[paid].to_numpy(),
+                            "touch_idx": np.flatnonzero(paid),
+                        }
+                    ),
+                    pd.DataFrame(
+                        {"ts": anon_at, "ad_campaign": acamp, "person_idx": -1, "touch_idx": -1}
+                    ),
+                ],
+                ignore_index=True,
+            )
+            .sort_values("ts", kind="stable")
+            .reset_index(drop=True)
+        )
         clicks["platform"] = ads.platform.to_numpy()[clicks.ad_campaign]
         clicks["click_id"] = ""
         for plat, pre in [("google", "Cj0KCQ"), ("meta", "IwAR"), ("linkedin", "li")]:
@@ -599,7 +986,8 @@ class _World:
         self.t["clicks"] = clicks
         tclick = np.full(n, None, dtype=object)
         tclick[clicks.touch_idx[clicks.touch_idx >= 0].to_numpy()] = clicks.click_id[
-            clicks.touch_idx >= 0].to_numpy()
+            clicks.touch_idx >= 0
+        ].to_numpy()
 
         # form submissions
         fi = np.flatnonzero(form)
@@ -608,7 +996,8 @@ class _World:
         form_name = np.select(
             [fk == "webinar", fk == "event", fk == "content"],
             ["Webinar Registration", "Event Registration", "Content Download"],
-            default=np.where(rng.random(len(fi)) < 0.5, "Demo Request", "Contact Us"))
+            default=np.where(rng.random(len(fi)) < 0.5, "Demo Request", "Contact Us"),
+        )
         crm_by_key = {k: g for k, g in crm.groupby("key")}
         utm_campaign = np.full(len(fi), None, dtype=object)
         crm_campaign = np.full(len(fi), None, dtype=object)
@@ -630,12 +1019,20 @@ class _World:
         crm_campaign[fpaid] = pd.Series(utm_campaign[fpaid]).map(mirror).to_numpy()
         person = f.person_idx.to_numpy()
         lead_of = first_lead.lead_id.reindex(person).to_numpy()
-        self.t["forms"] = pd.DataFrame({
-            "touch_idx": fi, "person_idx": person, "ts": f.ts.to_numpy(), "key": fk,
-            "form_name": form_name, "utm_campaign": utm_campaign, "crm_campaign_id": crm_campaign,
-            "click_id": tclick[fi], "lead_id": lead_of,
-            "submission_id": _hex_ids(rng, "fs_", len(fi), 20),
-        })
+        self.t["forms"] = pd.DataFrame(
+            {
+                "touch_idx": fi,
+                "person_idx": person,
+                "ts": f.ts.to_numpy(),
+                "key": fk,
+                "form_name": form_name,
+                "utm_campaign": utm_campaign,
+                "crm_campaign_id": crm_campaign,
+                "click_id": tclick[fi],
+                "lead_id": lead_of,
+                "submission_id": _hex_ids(rng, "fs_", len(fi), 20),
+            }
+        )
         # campaign members: webinar / trade-show registrations (attended or not)
         reg = self.t["forms"][np.isin(fk, ["webinar", "event"])]
         attended = rng.random(len(reg)) < 0.6
@@ -655,18 +1052,29 @@ class _World:
             who = order[:cut]
             # a share of recipients are not on this list (segmentation)
             who = who[rng.random(len(who)) < 0.7]
-            parts.append(pd.DataFrame({"lead_row": who, "campaign_id": s.campaign_id,
-                                       "utm_campaign": s.utm_campaign,
-                                       "ts": np.datetime64(s.ts, "s")}))
-        e = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-            columns=["lead_row", "campaign_id", "utm_campaign", "ts"])
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "lead_row": who,
+                        "campaign_id": s.campaign_id,
+                        "utm_campaign": s.utm_campaign,
+                        "ts": np.datetime64(s.ts, "s"),
+                    }
+                )
+            )
+        e = (
+            pd.concat(parts, ignore_index=True)
+            if parts
+            else pd.DataFrame(columns=["lead_row", "campaign_id", "utm_campaign", "ts"])
+        )
         n = len(e)
         e["person_idx"] = first_lead.index.to_numpy()[e.lead_row]
         e["lead_id"] = first_lead.lead_id.to_numpy()[e.lead_row]
         conv_at = first_lead.converted_at.to_numpy()[e.lead_row]
         contact = first_lead.converted_contact_id.to_numpy()[e.lead_row]
-        e["recipient_id"] = np.where(pd.notna(conv_at) & (conv_at < e["ts"].to_numpy()), contact,
-                                     e.lead_id.to_numpy())
+        e["recipient_id"] = np.where(
+            pd.notna(conv_at) & (conv_at < e["ts"].to_numpy()), contact, e.lead_id.to_numpy()
+        )
         quality = P_MQL[first_lead.first_ch.to_numpy()[e.lead_row]]
         e["bounced"] = rng.random(n) < 0.02
         e["opened"] = ~e.bounced & (rng.random(n) < 0.22 + 0.2 * quality)
@@ -690,37 +1098,59 @@ class _World:
         a = first_win.account_idx.to_numpy()
         r = rng.random(n)
         domain = acc.domain.to_numpy()[a]
-        email = np.where(r < 0.45, p.email.to_numpy()[prim_person],
-                         np.where(r < 0.8, np.char.add("billing@", domain.astype(str)),
-                                  np.char.add("ap@", domain.astype(str))))
-        cust = pd.DataFrame({
-            "customer_id": _hex_ids(rng, "cus_", n, 14),
-            "account_idx": a,
-            "account_id": acc.account_id.to_numpy()[a],
-            "name": acc.name.to_numpy()[a],
-            "email": email,
-            "currency": np.char.lower(acc.currency.to_numpy()[a].astype(str)),
-            "created_at": first_win.close_at.to_numpy() + _days(rng.uniform(0, 4, n)),
-            "has_crm_id": rng.random(n) < 0.6,
-            "self_serve": False,
-        })
+        email = np.where(
+            r < 0.45,
+            p.email.to_numpy()[prim_person],
+            np.where(
+                r < 0.8,
+                np.char.add("billing@", domain.astype(str)),
+                np.char.add("ap@", domain.astype(str)),
+            ),
+        )
+        cust = pd.DataFrame(
+            {
+                "customer_id": _hex_ids(rng, "cus_", n, 14),
+                "account_idx": a,
+                "account_id": acc.account_id.to_numpy()[a],
+                "name": acc.name.to_numpy()[a],
+                "email": email,
+                "currency": np.char.lower(acc.currency.to_numpy()[a].astype(str)),
+                "created_at": first_win.close_at.to_numpy() + _days(rng.uniform(0, 4, n)),
+                "has_crm_id": rng.random(n) < 0.6,
+                "self_serve": False,
+            }
+        )
         # self-serve sign-ups the CRM never saw (small, monthly, often free-mail)
         m = max(3, n // 8)
         ss_free = rng.random(m) < 0.6
-        ss_dom = np.char.add(np.char.add(rng.choice(WORDS, m), "-shop"),
-                             np.char.add(np.arange(m).astype(str), ".io"))
-        ss_email = np.where(ss_free, np.char.add(np.char.add("founder", np.arange(m).astype(str)),
-                                                 np.char.add("@", rng.choice(FREE_MAIL, m))),
-                            np.char.add("hello@", ss_dom))
-        ss = pd.DataFrame({
-            "customer_id": _hex_ids(rng, "cus_", m, 14), "account_idx": -1, "account_id": None,
-            "name": np.char.add("Self-serve ", np.arange(m).astype(str)), "email": ss_email,
-            "currency": rng.choice(["usd", "eur", "gbp"], m, p=[0.6, 0.25, 0.15]),
-            "created_at": self.start + _days(rng.uniform(0, self.span_days - 5, m)),
-            "has_crm_id": False, "self_serve": True})
+        ss_dom = np.char.add(
+            np.char.add(rng.choice(WORDS, m), "-shop"), np.char.add(np.arange(m).astype(str), ".io")
+        )
+        ss_email = np.where(
+            ss_free,
+            np.char.add(
+                np.char.add("founder", np.arange(m).astype(str)),
+                np.char.add("@", rng.choice(FREE_MAIL, m)),
+            ),
+            np.char.add("hello@", ss_dom),
+        )
+        ss = pd.DataFrame(
+            {
+                "customer_id": _hex_ids(rng, "cus_", m, 14),
+                "account_idx": -1,
+                "account_id": None,
+                "name": np.char.add("Self-serve ", np.arange(m).astype(str)),
+                "email": ss_email,
+                "currency": rng.choice(["usd", "eur", "gbp"], m, p=[0.6, 0.25, 0.15]),
+                "created_at": self.start + _days(rng.uniform(0, self.span_days - 5, m)),
+                "has_crm_id": False,
+                "self_serve": True,
+            }
+        )
         cust = pd.concat([cust, ss], ignore_index=True)
-        cust["acv"] = np.concatenate([first_win.amount.to_numpy(),
-                                      rng.choice([588.0, 1188.0, 2388.0], m)])
+        cust["acv"] = np.concatenate(
+            [first_win.amount.to_numpy(), rng.choice([588.0, 1188.0, 2388.0], m)]
+        )
         cust["yearly"] = np.concatenate([rng.random(n) < 0.35, np.zeros(m, bool)])
         self.t["customers"] = cust
 
@@ -731,11 +1161,14 @@ class _World:
         cancel_at = start + _days(rng.uniform(40, 400, k))
         canceled &= cancel_at <= self.end
         subs = cust[["customer_id", "currency", "acv", "yearly"]].assign(
-            subscription_id=_hex_ids(rng, "sub_", k, 14), start_at=start,
+            subscription_id=_hex_ids(rng, "sub_", k, 14),
+            start_at=start,
             cancel_at=np.where(canceled, cancel_at, np.datetime64("NaT")),
-            price_id=_hex_ids(rng, "price_", k, 14))
-        subs["unit_amount"] = np.where(subs.yearly, subs.acv * 100,
-                                       np.round(subs.acv * 100 / 12)).astype("int64")
+            price_id=_hex_ids(rng, "price_", k, 14),
+        )
+        subs["unit_amount"] = np.where(
+            subs.yearly, subs.acv * 100, np.round(subs.acv * 100 / 12)
+        ).astype("int64")
         self.t["subscriptions"] = subs
         period_days = np.where(subs.yearly, 365.0, 30.4375)
         stop = np.where(canceled, cancel_at, self.end)
@@ -743,25 +1176,33 @@ class _World:
         idx = np.repeat(np.arange(k), n_inv)
         j = np.arange(n_inv.sum()) - np.repeat(np.cumsum(n_inv) - n_inv, n_inv)
         p_start = start[idx] + _days(j * period_days[idx])
-        inv = pd.DataFrame({
-            "invoice_id": _hex_ids(rng, "in_", len(idx), 20),
-            "sub": idx, "customer_id": subs.customer_id.to_numpy()[idx],
-            "subscription_id": subs.subscription_id.to_numpy()[idx],
-            "currency": subs.currency.to_numpy()[idx], "period_start": p_start,
-            "period_end": p_start + _days(period_days[idx]),
-            "base_amount": subs.unit_amount.to_numpy()[idx],
-        })
+        inv = pd.DataFrame(
+            {
+                "invoice_id": _hex_ids(rng, "in_", len(idx), 20),
+                "sub": idx,
+                "customer_id": subs.customer_id.to_numpy()[idx],
+                "subscription_id": subs.subscription_id.to_numpy()[idx],
+                "currency": subs.currency.to_numpy()[idx],
+                "period_start": p_start,
+                "period_end": p_start + _days(period_days[idx]),
+                "base_amount": subs.unit_amount.to_numpy()[idx],
+            }
+        )
         setup = (j == 0) & (rng.random(len(idx)) < 0.2)
         inv["setup_amount"] = np.where(setup, 50_000, 0)
         inv["total"] = inv.base_amount + inv.setup_amount
         r = rng.random(len(inv))
         latest = j == n_inv[idx] - 1
-        inv["status"] = np.where(latest & (r < 0.25), "open",
-                                 np.where(r < 0.02, "uncollectible",
-                                          np.where(r < 0.035, "void", "paid")))
-        inv["paid_at"] = np.where(inv.status == "paid",
-                                  p_start + _days(rng.exponential(2.0, len(inv))),
-                                  np.datetime64("NaT"))
+        inv["status"] = np.where(
+            latest & (r < 0.25),
+            "open",
+            np.where(r < 0.02, "uncollectible", np.where(r < 0.035, "void", "paid")),
+        )
+        inv["paid_at"] = np.where(
+            inv.status == "paid",
+            p_start + _days(rng.exponential(2.0, len(inv))),
+            np.datetime64("NaT"),
+        )
         inv = inv[inv.period_start <= self.end]
         inv = inv[(inv.status != "paid") | (inv.paid_at <= self.end)]
         self.t["invoices"] = inv.reset_index(drop=True)
@@ -770,39 +1211,95 @@ class _World:
         paid = inv[inv.status == "paid"]
         failed_first = rng.random(len(paid)) < 0.05
         bad = inv[inv.status == "uncollectible"]
-        ch = pd.concat([
-            pd.DataFrame({"invoice_id": paid.invoice_id, "customer_id": paid.customer_id,
-                          "amount": paid.total, "currency": paid.currency,
-                          "ts": paid.paid_at.to_numpy(), "ok": True}),
-            pd.DataFrame({"invoice_id": paid.invoice_id[failed_first],
-                          "customer_id": paid.customer_id[failed_first],
-                          "amount": paid.total[failed_first], "currency": paid.currency[failed_first],
-                          "ts": paid.paid_at.to_numpy()[failed_first] - 2 * DAY, "ok": False}),
-            pd.DataFrame({"invoice_id": bad.invoice_id, "customer_id": bad.customer_id,
-                          "amount": bad.total, "currency": bad.currency,
-                          "ts": bad.period_start.to_numpy() + DAY, "ok": False}),
-        ], ignore_index=True).sort_values("ts", kind="stable").reset_index(drop=True)
+        ch = (
+            pd.concat(
+                [
+                    pd.DataFrame(
+                        {
+                            "invoice_id": paid.invoice_id,
+                            "customer_id": paid.customer_id,
+                            "amount": paid.total,
+                            "currency": paid.currency,
+                            "ts": paid.paid_at.to_numpy(),
+                            "ok": True,
+                        }
+                    ),
+                    pd.DataFrame(
+                        {
+                            "invoice_id": paid.invoice_id[failed_first],
+                            "customer_id": paid.customer_id[failed_first],
+                            "amount": paid.total[failed_first],
+                            "currency": paid.currency[failed_first],
+                            "ts": paid.paid_at.to_numpy()[failed_first] - 2 * DAY,
+                            "ok": False,
+                        }
+                    ),
+                    pd.DataFrame(
+                        {
+                            "invoice_id": bad.invoice_id,
+                            "customer_id": bad.customer_id,
+                            "amount": bad.total,
+                            "currency": bad.currency,
+                            "ts": bad.period_start.to_numpy() + DAY,
+                            "ok": False,
+                        }
+                    ),
+                ],
+                ignore_index=True,
+            )
+            .sort_values("ts", kind="stable")
+            .reset_index(drop=True)
+        )
         ch["charge_id"] = _hex_ids(rng, "ch_", len(ch), 20)
-        ch["failure_code"] = np.where(ch.ok, None, rng.choice(
-            ["card_declined", "insufficient_funds", "expired_card"], len(ch)))
+        ch["failure_code"] = np.where(
+            ch.ok,
+            None,
+            rng.choice(["card_declined", "insufficient_funds", "expired_card"], len(ch)),
+        )
         refund = ch.ok & (rng.random(len(ch)) < 0.03)
         full = rng.random(len(ch)) < 0.4
-        ch["refund_amount"] = np.where(refund, np.where(full, ch.amount, (ch.amount * rng.uniform(
-            0.1, 0.6, len(ch))).round().astype("int64")), 0)
+        ch["refund_amount"] = np.where(
+            refund,
+            np.where(
+                full,
+                ch.amount,
+                (ch.amount * rng.uniform(0.1, 0.6, len(ch))).round().astype("int64"),
+            ),
+            0,
+        )
         ch["refund_at"] = ch["ts"] + _days(rng.uniform(1, 30, len(ch)))
         ch.loc[ch.refund_at > self.end, "refund_amount"] = 0
         self.t["charges"] = ch
         rf = ch[ch.refund_amount > 0]
-        self.t["refunds"] = pd.DataFrame({
-            "refund_id": _hex_ids(rng, "re_", len(rf), 20), "charge_id": rf.charge_id,
-            "amount": rf.refund_amount, "currency": rf.currency, "ts": rf.refund_at,
-            "reason": rng.choice(["requested_by_customer", "duplicate", "fraudulent"], len(rf),
-                                 p=[0.8, 0.15, 0.05])}).reset_index(drop=True)
+        self.t["refunds"] = pd.DataFrame(
+            {
+                "refund_id": _hex_ids(rng, "re_", len(rf), 20),
+                "charge_id": rf.charge_id,
+                "amount": rf.refund_amount,
+                "currency": rf.currency,
+                "ts": rf.refund_at,
+                "reason": rng.choice(
+                    ["requested_by_customer", "duplicate", "fraudulent"],
+                    len(rf),
+                    p=[0.8, 0.15, 0.05],
+                ),
+            }
+        ).reset_index(drop=True)
 
     def build(self) -> dict[str, pd.DataFrame]:
-        for step in (self.users, self.accounts, self.persons, self.campaigns, self.touches,
-                     self.leads, self.opportunities, self.stage_history, self.activities,
-                     self.marketing_records, self.billing):
+        for step in (
+            self.users,
+            self.accounts,
+            self.persons,
+            self.campaigns,
+            self.touches,
+            self.leads,
+            self.opportunities,
+            self.stage_history,
+            self.activities,
+            self.marketing_records,
+            self.billing,
+        ):
             step()
         return self.t
 

@@ -1,4 +1,4 @@
-"""Extract assets for the ad platforms (Google Ads, Meta, LinkedIn): one asset per landing contract."""
+"""Extract assets for the ad platforms (Google Ads, Meta, LinkedIn): one per contract."""
 
 from dagster_project.defs.sources.contracts import contracts_for
 from dagster_project.defs.sources.extract import build_system_assets

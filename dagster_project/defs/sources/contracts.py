@@ -186,8 +186,11 @@ CRM = [
             ("Company", "VARCHAR", "Company typed on the form."),
             ("Title", "VARCHAR", "Job title.", False),
             ("Phone", "VARCHAR", "Phone.", False),
-            ("Status", "VARCHAR", "Open - Not Contacted, Working - Contacted, Nurturing, "
-             "Qualified, Unqualified."),
+            (
+                "Status",
+                "VARCHAR",
+                "Open - Not Contacted, Working - Contacted, Nurturing, Qualified, Unqualified.",
+            ),
             ("Disqualification_Reason__c", "VARCHAR", "Why sales disqualified the lead.", False),
             ("LeadSource", "VARCHAR", "Lead source picklist.", False),
             *UTM,
@@ -214,9 +217,18 @@ CRM = [
         [
             ID,
             ("Name", "VARCHAR", "Campaign name."),
-            ("Type", "VARCHAR", "Advertisement, Email, Webinar, Trade Show, Content, Referral Program."),
+            (
+                "Type",
+                "VARCHAR",
+                "Advertisement, Email, Webinar, Trade Show, Content, Referral Program.",
+            ),
             ("Channel__c", "VARCHAR", "Channel as marketing labels it.", False),
-            ("UTM_Campaign__c", "VARCHAR", "utm_campaign value used by the campaign's links.", False),
+            (
+                "UTM_Campaign__c",
+                "VARCHAR",
+                "utm_campaign value used by the campaign's links.",
+                False,
+            ),
             ("Status", "VARCHAR", "Planned, In Progress, Completed."),
             ("StartDate", "DATE", "Start date.", False),
             ("EndDate", "DATE", "End date.", False),
@@ -253,7 +265,11 @@ CRM = [
         "Marketing-automation form submissions (web forms, registrations, content downloads).",
         [
             ("submission_id", "VARCHAR", "Form submission id."),
-            ("form_name", "VARCHAR", "Form: demo request, contact us, ebook, webinar registration."),
+            (
+                "form_name",
+                "VARCHAR",
+                "Form: demo request, contact us, ebook, webinar registration.",
+            ),
             ("page_url", "VARCHAR", "Page URL with its query string (UTM parameters, click ids)."),
             ("referrer_url", "VARCHAR", "HTTP referrer.", False),
             ("email", "VARCHAR", "Email as typed."),
@@ -314,8 +330,11 @@ CRM = [
             ID,
             ("AccountId", "VARCHAR", "Account."),
             ("Name", "VARCHAR", "Opportunity name."),
-            ("StageName", "VARCHAR", "Prospecting, Qualification, Proposal, Negotiation, "
-             "Closed Won, Closed Lost."),
+            (
+                "StageName",
+                "VARCHAR",
+                "Prospecting, Qualification, Proposal, Negotiation, Closed Won, Closed Lost.",
+            ),
             ("Amount", "DECIMAL(18,2)", "Annual contract value.", False),
             ("CurrencyIsoCode", "VARCHAR", "Currency of Amount."),
             ("Probability", "INTEGER", "Stage probability in percent.", False),
@@ -359,8 +378,12 @@ CRM = [
             ID,
             ("OpportunityId", "VARCHAR", "Opportunity."),
             ("ContactId", "VARCHAR", "Contact."),
-            ("Role", "VARCHAR", "Decision Maker, Economic Buyer, Champion, Evaluator, "
-             "Technical Buyer.", False),
+            (
+                "Role",
+                "VARCHAR",
+                "Decision Maker, Economic Buyer, Champion, Evaluator, Technical Buyer.",
+                False,
+            ),
             ("IsPrimary", "BOOLEAN", "Primary contact."),
             CREATED,
             MODIFIED,

@@ -29,24 +29,35 @@ HEADER = "# Generated from dagster_project/defs/sources/contracts.py: do not edi
 def sources_yaml(system: str) -> str:
     tables = []
     for c in contracts_for(system):
-        columns = [{"name": col.name, "description": col.description,
-                    "data_type": col.type.lower()} for col in c.columns]
-        columns += [{"name": n, "description": LINEAGE_DOCS[n], "data_type": t.lower()}
-                    for n, t in LINEAGE_COLUMNS.items()]
-        tables.append({
-            "name": c.object,
-            "description": f"{c.description} Landing folder `{c.folder}/` ({c.format}); primary "
-                           f"key {', '.join(c.primary_key)}; versions ordered by "
-                           f"{c.updated_at or 'load order'}. Raw rows keep every version.",
-            "meta": {"primary_key": list(c.primary_key), "updated_at": c.updated_at},
-            "columns": columns,
-        })
-    doc = {"version": 2, "sources": [{
-        "name": system,
-        "description": f"Raw {system} data landed by the Dagster extract assets.",
-        "schema": contracts_for(system)[0].schema,
-        "tables": tables,
-    }]}
+        columns = [
+            {"name": col.name, "description": col.description, "data_type": col.type.lower()}
+            for col in c.columns
+        ]
+        columns += [
+            {"name": n, "description": LINEAGE_DOCS[n], "data_type": t.lower()}
+            for n, t in LINEAGE_COLUMNS.items()
+        ]
+        tables.append(
+            {
+                "name": c.object,
+                "description": f"{c.description} Landing folder `{c.folder}/` ({c.format}); "
+                f"primary key {', '.join(c.primary_key)}; versions ordered by "
+                f"{c.updated_at or 'load order'}. Raw rows keep every version.",
+                "meta": {"primary_key": list(c.primary_key), "updated_at": c.updated_at},
+                "columns": columns,
+            }
+        )
+    doc = {
+        "version": 2,
+        "sources": [
+            {
+                "name": system,
+                "description": f"Raw {system} data landed by the Dagster extract assets.",
+                "schema": contracts_for(system)[0].schema,
+                "tables": tables,
+            }
+        ],
+    }
     return HEADER + yaml.safe_dump(doc, sort_keys=False, width=100, allow_unicode=True)
 
 

@@ -17,9 +17,11 @@ EXTRACT_RETRY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONE
 
 
 def _column_schema(contract: Contract) -> dg.TableSchema:
-    return dg.TableSchema(columns=[
-        dg.TableColumn(c.name, c.type, description=c.description) for c in contract.columns
-    ])
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(c.name, c.type, description=c.description) for c in contract.columns
+        ]
+    )
 
 
 def build_extract_asset(contract: Contract) -> dg.AssetsDefinition:
@@ -48,21 +50,25 @@ def build_extract_asset(contract: Contract) -> dg.AssetsDefinition:
             total = con.execute(f"select count(*) from {contract.table}").fetchone()[0]
             preview = con.execute(
                 f"select * exclude (_extra, _load_id) from {contract.table} "
-                f"order by _load_id desc, _source_line limit {PREVIEW_ROWS}").df()
-        return dg.MaterializeResult(metadata={
-            "dagster/row_count": dg.MetadataValue.int(int(total)),
-            "rows_received": result.rows_received,
-            "rows_loaded": result.rows_loaded,
-            "rows_rejected": result.rows_rejected,
-            "files_seen": result.files_seen,
-            "files_loaded": result.files_loaded,
-            "files_skipped_unchanged": result.files_skipped,
-            "files_replaced": result.files_replaced,
-            "extra_columns": dg.MetadataValue.json(result.extra_columns),
-            "duration_seconds": round(result.duration_seconds, 3),
-            "preview": dg.MetadataValue.md(preview.to_markdown(index=False) if len(preview)
-                                           else "(empty)"),
-        })
+                f"order by _load_id desc, _source_line limit {PREVIEW_ROWS}"
+            ).df()
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": dg.MetadataValue.int(int(total)),
+                "rows_received": result.rows_received,
+                "rows_loaded": result.rows_loaded,
+                "rows_rejected": result.rows_rejected,
+                "files_seen": result.files_seen,
+                "files_loaded": result.files_loaded,
+                "files_skipped_unchanged": result.files_skipped,
+                "files_replaced": result.files_replaced,
+                "extra_columns": dg.MetadataValue.json(result.extra_columns),
+                "duration_seconds": round(result.duration_seconds, 3),
+                "preview": dg.MetadataValue.md(
+                    preview.to_markdown(index=False) if len(preview) else "(empty)"
+                ),
+            }
+        )
 
     return _extract
 
@@ -98,16 +104,20 @@ def build_load_audit(extracts: list[dg.AssetsDefinition]) -> dg.AssetsDefinition
                 select table_name, error_type, count(distinct (source_uri, line)) as rows
                 from {META_SCHEMA}.load_rejects group by all order by 1, 2""").df()
         if broken:
-            raise dg.Failure(f"files that do not reconcile (loaded + rejected != received): "
-                             f"{broken}")
-        return dg.MaterializeResult(metadata={
-            "files": int(files.files.sum()),
-            "rows_received": int(files.received.sum()),
-            "rows_loaded": int(files.loaded.sum()),
-            "rows_rejected": int(files.rejected.sum()),
-            "per_table": dg.MetadataValue.md(files.to_markdown(index=False)),
-            "rejects_by_reason": dg.MetadataValue.md(reasons.to_markdown(index=False)
-                                                     if len(reasons) else "(none)"),
-        })
+            raise dg.Failure(
+                f"files that do not reconcile (loaded + rejected != received): {broken}"
+            )
+        return dg.MaterializeResult(
+            metadata={
+                "files": int(files.files.sum()),
+                "rows_received": int(files.received.sum()),
+                "rows_loaded": int(files.loaded.sum()),
+                "rows_rejected": int(files.rejected.sum()),
+                "per_table": dg.MetadataValue.md(files.to_markdown(index=False)),
+                "rejects_by_reason": dg.MetadataValue.md(
+                    reasons.to_markdown(index=False) if len(reasons) else "(none)"
+                ),
+            }
+        )
 
     return load_manifest

@@ -1,6 +1,5 @@
 """dbt models as Dagster assets (dagster-dbt): ``dbt build`` so dbt tests run as asset checks."""
 
-
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -12,10 +11,25 @@ from dagster_dbt.dbt_project import using_dagster_dev
 from dagster_project.defs.resources import WAREHOUSE_ENV, dbt_cli, dbt_project, warehouse_path
 
 
+def _manifest_is_stale() -> bool:
+    manifest = dbt_project.manifest_path
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    return any(
+        p.stat().st_mtime > built
+        for p in dbt_project.project_dir.rglob("*")
+        if p.suffix in {".sql", ".yml", ".yaml", ".csv"} and "target" not in p.parts
+    )
+
 
 def ensure_manifest() -> None:
-    """Parse the dbt project when its manifest is missing, and on every `dagster dev` load."""
-    if using_dagster_dev() or not dbt_project.manifest_path.exists():
+    """Parse the dbt project when its manifest is missing or older than a project file, and on
+    every `dagster dev` load, so the asset graph always matches the dbt files."""
+    # dbt reads the warehouse path from the environment; an identical profile at parse and at
+    # build time keeps dbt's partial parsing valid
+    os.environ[WAREHOUSE_ENV] = str(warehouse_path())
+    if using_dagster_dev() or _manifest_is_stale():
         dbt_cli().cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
 
 
@@ -28,8 +42,9 @@ class WarehouseTranslator(DagsterDbtTranslator):
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
-            return dg.AssetKey(["raw", dbt_resource_props["source_name"],
-                                dbt_resource_props["name"]])
+            return dg.AssetKey(
+                ["raw", dbt_resource_props["source_name"], dbt_resource_props["name"]]
+            )
         return dg.AssetKey(dbt_resource_props["name"])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
@@ -37,8 +52,11 @@ class WarehouseTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "dbt"
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=WarehouseTranslator(),
-            name="dbt_models")
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    dagster_dbt_translator=WarehouseTranslator(),
+    name="dbt_models",
+)
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """Builds and tests the selected dbt models against the warehouse DuckDB file."""
     # dbt runs in a subprocess and reads the warehouse path from the environment
