@@ -41,7 +41,8 @@ def run(accounts: int, seed: int, workdir: Path) -> dict:
     }
     assets = [*crm.assets, *ads.assets, *billing.assets]
     t1 = time.perf_counter()
-    result = dg.materialize(assets, resources=resources)
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    result = dg.materialize(assets, resources=resources, run_config=quiet)
     load_s = time.perf_counter() - t1
     assert result.success
     loaded = rejected = received = 0
@@ -59,7 +60,7 @@ def run(accounts: int, seed: int, workdir: Path) -> dict:
             )
         )
     t2 = time.perf_counter()
-    rerun = dg.materialize(assets, resources=resources)
+    rerun = dg.materialize(assets, resources=resources, run_config=quiet)
     rerun_s = time.perf_counter() - t2
     assert rerun.success
     return {
