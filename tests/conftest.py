@@ -5,9 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import dagster as dg
 import pytest
+from dagster_duckdb import DuckDBResource
 
+from dagster_project.defs.resources import LandingZone, dbt_cli
+from dagster_project.defs.sources import ads, billing, crm
+from dagster_project.defs.sources.extract import build_load_audit
 from dagster_project.generate import generate
+
+EXTRACT_ASSETS = [*crm.assets, *ads.assets, *billing.assets]
 
 SMALL = {"accounts": 150, "seed": 7}
 
@@ -30,3 +37,28 @@ def warehouse_env(tmp_path, monkeypatch) -> Path:
 
 def truth_summary(world: dict) -> dict:
     return json.loads((world["truth"] / "summary.json").read_text())
+
+
+def resources_for(warehouse: Path, landing: Path) -> dict:
+    return {
+        "duckdb": DuckDBResource(database=str(warehouse)),
+        "landing": LandingZone(root=str(landing)),
+        "dbt": dbt_cli(),
+    }
+
+
+@pytest.fixture(scope="session")
+def loaded(small_world, tmp_path_factory):
+    """The whole graph (extract, load audit, dbt build) materialised once into a private
+    warehouse; tests read it with read-only connections."""
+    warehouse = tmp_path_factory.mktemp("wh") / "warehouse.duckdb"
+    mp = pytest.MonkeyPatch()
+    mp.setenv("RJW_DUCKDB_PATH", str(warehouse))
+    from dagster_project.defs.transform.dbt import dbt_models
+
+    result = dg.materialize(
+        [*EXTRACT_ASSETS, build_load_audit(EXTRACT_ASSETS), dbt_models],
+        resources=resources_for(warehouse, small_world["landing"]),
+    )
+    yield {"result": result, "warehouse": warehouse, "world": small_world}
+    mp.undo()

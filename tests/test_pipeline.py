@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
-from pathlib import Path
 
 import dagster as dg
 import duckdb
-import pytest
 import yaml
-from dagster_duckdb import DuckDBResource
 
-from dagster_project.defs.resources import REPO_ROOT, LandingZone, dbt_cli
-from dagster_project.defs.sources import ads, billing, crm
+from dagster_project.defs.resources import REPO_ROOT
+from dagster_project.defs.sources import crm
 from dagster_project.defs.sources.contracts import CONTRACTS
 from dagster_project.defs.sources.dbt_sources import sources_path, sources_yaml
-
-EXTRACT_ASSETS = [*crm.assets, *ads.assets, *billing.assets]
+from tests.conftest import EXTRACT_ASSETS, resources_for
 
 
 def test_definitions_load_with_every_source_object_and_the_dbt_models():
@@ -50,14 +46,6 @@ def test_dbt_sources_are_generated_from_the_contracts():
         )
 
 
-def _resources(warehouse: Path, landing: Path) -> dict:
-    return {
-        "duckdb": DuckDBResource(database=str(warehouse)),
-        "landing": LandingZone(root=str(landing)),
-        "dbt": dbt_cli(),
-    }
-
-
 def _expected_rows(world: dict) -> tuple[Counter, Counter]:
     """Rows written per raw table (from the generator's file list) and malformed rows per table."""
     written, malformed = Counter(), Counter()
@@ -71,23 +59,6 @@ def _expected_rows(world: dict) -> tuple[Counter, Counter]:
             table = next(c.table for c in CONTRACTS.values() if c.object == obj)
             malformed[table] = n
     return written, malformed
-
-
-@pytest.fixture(scope="module")
-def loaded(small_world, tmp_path_factory):
-    """Materialise the whole graph (extract + dbt build) once into a private warehouse."""
-    warehouse = tmp_path_factory.mktemp("wh") / "warehouse.duckdb"
-    mp = pytest.MonkeyPatch()
-    mp.setenv("RJW_DUCKDB_PATH", str(warehouse))
-    from dagster_project.defs.sources.extract import build_load_audit
-    from dagster_project.defs.transform.dbt import dbt_models
-
-    result = dg.materialize(
-        [*EXTRACT_ASSETS, build_load_audit(EXTRACT_ASSETS), dbt_models],
-        resources=_resources(warehouse, small_world["landing"]),
-    )
-    yield {"result": result, "warehouse": warehouse, "world": small_world}
-    mp.undo()
 
 
 def _metadata(result: dg.ExecuteInProcessResult) -> dict[str, dict]:
@@ -185,7 +156,7 @@ def test_rerun_loads_nothing_new_and_a_new_file_appends(loaded, tmp_path):
             c.table: con.execute(f"select count(*) from {c.table}").fetchone()[0]
             for c in CONTRACTS.values()
         }
-    again = dg.materialize(EXTRACT_ASSETS, resources=_resources(warehouse, landing))
+    again = dg.materialize(EXTRACT_ASSETS, resources=resources_for(warehouse, landing))
     meta = _metadata(again)
     assert all(m["rows_loaded"] == 0 and m["files_loaded"] == 0 for m in meta.values())
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -198,7 +169,7 @@ def test_rerun_loads_nothing_new_and_a_new_file_appends(loaded, tmp_path):
     (landing / "crm" / "users" / "users_20261101T020000Z_full.csv").write_text(
         f"{header}\n{new_row}\n"
     )
-    third = dg.materialize([crm.assets[0]], resources=_resources(warehouse, landing))
+    third = dg.materialize([crm.assets[0]], resources=resources_for(warehouse, landing))
     m = _metadata(third)["raw/crm/users"]
     assert (m["files_loaded"], m["rows_loaded"], m["files_skipped_unchanged"]) == (1, 1, 1)
     with duckdb.connect(str(warehouse), read_only=True) as con:
