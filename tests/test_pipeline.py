@@ -138,7 +138,11 @@ def test_raw_data_is_coherent_across_systems(loaded):
 def test_dbt_build_runs_through_dagster_with_its_tests_as_checks(loaded):
     result = loaded["result"]
     checks = result.get_asset_check_evaluations()
-    assert checks and all(c.passed for c in checks)
+    assert len(checks) > 250
+    failed = {c.check_name for c in checks if not c.passed}
+    # errors block; the only warnings are foreign keys to the lead the loader rejected
+    assert all(c.passed for c in checks if c.severity == dg.AssetCheckSeverity.ERROR)
+    assert all("ref_stg_crm__leads" in name for name in failed), failed
     with duckdb.connect(str(loaded["warehouse"]), read_only=True) as con:
         files, reconciled = con.execute("""
             select count(*), count(*) filter (where rows_loaded + rows_rejected = rows_received)

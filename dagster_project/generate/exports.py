@@ -298,7 +298,12 @@ def write_world(
     utm_c = lf.utm_campaign.to_numpy()
     plat = pd.Series(utm_c).map(ad_c.platform).to_numpy()
     key = lf.key.to_numpy()
+    # a lead whose status moved without a lifecycle date was still touched after creation
     last_change = ld[["created_at", "mql_at", "sal_at", "sql_at", "converted_at"]].max(axis=1)
+    worked = (ld.status != "Open - Not Contacted").to_numpy()
+    last_change = last_change.where(
+        ~worked, np.maximum(last_change, ld.created_at + np.timedelta64(2, "h"))
+    )
     leads_df = pd.DataFrame(
         {
             "Id": ld.lead_id,
@@ -369,7 +374,7 @@ def write_world(
         "ConvertedOpportunityId",
     ]:
         old[col] = None
-    old["LastModifiedDate"] = old.CreatedDate + np.timedelta64(1, "h")
+    old["LastModifiedDate"] = old.CreatedDate + np.timedelta64(1, "h")  # before any work
     w.write(crm("leads"), pd.concat([leads_df[~moved], old]).sort_values("CreatedDate"), full)
     w.write(crm("leads"), leads_df[moved], delta)
 

@@ -249,6 +249,8 @@ def _ids(prefix: str, n: int, start: int = 0) -> np.ndarray:
 
 def _hex_ids(rng: np.random.Generator, prefix: str, n: int, width: int = 24) -> np.ndarray:
     """Random-looking opaque ids (click ids, Stripe ids), unique within the batch."""
+    if n == 0:
+        return np.array([], dtype="<U1")
     raw = rng.integers(0, 2**62, size=n, dtype=np.int64)
     raw = np.unique(raw) if len(np.unique(raw)) == n else np.arange(n) * 7919 + 1_000_003
     rng.shuffle(raw)
@@ -901,7 +903,8 @@ class _World:
         out = o[o.sourced_by == "sales"]
         k = 2 + rng.poisson(1.5, len(out))
         idx = np.repeat(np.arange(len(out)), k)
-        at = out.created_at.to_numpy()[idx] - _days(rng.uniform(1, 30, k.sum()))
+        # after the contacts were created (7-30 days before the deal)
+        at = out.created_at.to_numpy()[idx] - _days(rng.uniform(1, 7, k.sum()))
         contact_ids = primary.contact_id.reindex(out.index[idx]).to_numpy()
         parts.append(
             pd.DataFrame(
@@ -939,12 +942,13 @@ class _World:
             m = key == k
             choices = np.flatnonzero(ads.key.to_numpy() == k)
             camp[m] = rng.choice(choices, m.sum())
-        # a form is filled on the lead-creating touch, on content and webinar touches, and on
-        # a share of the nurture ad clicks
+        # a form is filled on the lead-creating touch, and after lead creation on content and
+        # webinar touches and a share of ad clicks (before it, visits leave no form behind)
+        post = tt.phase.to_numpy() == "post"
         form = (
             tt.creates_lead.to_numpy()
-            | np.isin(key, ["content", "webinar"])
-            | (paid & (tt.phase.to_numpy() == "post") & (rng.random(n) < 0.35))
+            | (post & np.isin(key, ["content", "webinar"]))
+            | (paid & post & (rng.random(n) < 0.35))
         )
         tt = tt.assign(key=key, paid=paid, ad_campaign=camp, form=form)
         self.t["touches"] = tt

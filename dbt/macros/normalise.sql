@@ -38,7 +38,7 @@
 
 {#- Amount in the smallest currency unit (cents) as a decimal amount. -#}
 {% macro minor_to_decimal(column) -%}
-    cast({{ column }} as decimal(18, 2)) / 100
+    cast({{ column }} * 0.01 as decimal(18, 2))
 {%- endmacro %}
 
 {#- Keep the newest version of every key: `qualify` over the lineage columns the loader writes. -#}

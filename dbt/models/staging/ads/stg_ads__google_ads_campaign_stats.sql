@@ -1,0 +1,58 @@
+{#- Google Ads daily performance per campaign, in the shape shared by the three ad platforms. -#}
+{%- set platform = 'google_ads' -%}
+{%- set campaign_id = 'cast(campaign_id as ' ~ dbt.type_string() ~ ')' -%}
+{#- cost in micros (millionths) of the account currency, rounded to whole cents -#}
+{%- set spend_minor = 'cast(round(metrics_cost_micros / 10000.0) as ' ~ dbt.type_bigint() ~ ')' -%}
+
+with
+
+source as (
+
+    select * from {{ source('ads', 'google_ads_campaign_stats') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        {{ dbt.concat([
+            "'" ~ platform ~ "'", "':'", campaign_id, "':'",
+            'cast(segments_date as ' ~ dbt.type_string() ~ ')',
+        ]) }} as ad_campaign_day_key,
+        {{ dbt.concat(["'" ~ platform ~ "'", "':'", campaign_id]) }} as ad_campaign_key,
+        {{ campaign_id }} as ad_campaign_id,
+
+        -- strings
+        '{{ platform }}' as platform,
+        upper(trim(customer_currency_code)) as currency,
+
+        -- numerics
+        -- (minor_to_decimal divides in DOUBLE on DuckDB: cast back to decimal(18, 2))
+        metrics_impressions as impressions,
+        metrics_clicks as clicks,
+        cast({{ minor_to_decimal(spend_minor) }} as decimal(18, 2)) as spend_amount,
+        {{ spend_minor }} as spend_amount_minor,
+
+        -- dates
+        segments_date as report_date,
+        {{ to_utc('_loaded_at') }} as loaded_at,
+
+        -- lineage (for de-duplication only, dropped below)
+        _load_id,
+        _source_line
+
+    from source
+
+),
+
+deduplicated as (
+
+    -- a re-exported day replaces the earlier one: the latest load wins
+    select * exclude (_load_id, _source_line)
+    from renamed
+    {{ latest_version('ad_campaign_day_key') }}
+
+)
+
+select * from deduplicated

@@ -1,0 +1,53 @@
+{#- Stripe invoice line items: one row per element of the invoice's lines.data. This reshapes
+    one source (no join). The invoice is de-duplicated BEFORE the reshape, unlike the other
+    staging models: de-duplicating lines by line id would keep a line that a newer version of
+    its invoice no longer has. -#}
+{%- set line_amount_minor = "cast(json_extract_string(line, '$.amount') as "
+    ~ dbt.type_bigint() ~ ")" -%}
+
+with
+
+source as (
+
+    select * from {{ source('billing', 'invoices') }}
+
+),
+
+deduplicated as (
+
+    -- the newest version of every invoice (no updated-at: the latest load wins)
+    select *
+    from source
+    {{ latest_version('id') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        json_extract_string(line, '$.id') as invoice_line_id,
+        id as invoice_id,
+
+        -- strings
+        upper(trim(coalesce(json_extract_string(line, '$.currency'), currency))) as currency,
+        json_extract_string(line, '$.description') as description,
+
+        -- numerics
+        -- (minor_to_decimal divides in DOUBLE on DuckDB: cast back to decimal(18, 2))
+        cast({{ minor_to_decimal(line_amount_minor) }} as decimal(18, 2)) as line_amount,
+        {{ line_amount_minor }} as line_amount_minor,
+        cast(json_extract_string(line, '$.quantity') as {{ dbt.type_bigint() }}) as quantity,
+
+        -- timestamps
+        {{ epoch_to_utc("json_extract_string(line, '$.period.start')") }} as period_start_at,
+        {{ epoch_to_utc("json_extract_string(line, '$.period.end')") }} as period_end_at,
+        {{ to_utc('_loaded_at') }} as loaded_at
+
+    -- one row per line item (a lateral unnest of the JSON array, not a join)
+    from deduplicated,
+        unnest(json_extract(lines, '$.data[*]')) as line_items (line)
+
+)
+
+select * from renamed

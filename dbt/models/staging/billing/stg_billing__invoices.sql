@@ -1,0 +1,62 @@
+{#- Stripe invoices: amounts in decimal and in the smallest currency unit, status transitions as
+    UTC timestamps. The line items are staged in stg_billing__invoice_lines. -#}
+
+with
+
+source as (
+
+    select * from {{ source('billing', 'invoices') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        id as invoice_id,
+        customer as customer_id,
+        subscription as subscription_id,
+
+        -- strings
+        lower(status) as invoice_status,
+        upper(trim(currency)) as currency,
+
+        -- numerics
+        -- (minor_to_decimal divides in DOUBLE on DuckDB: cast back to decimal(18, 2))
+        cast({{ minor_to_decimal('amount_due') }} as decimal(18, 2)) as amount_due,
+        amount_due as amount_due_minor,
+        cast({{ minor_to_decimal('amount_paid') }} as decimal(18, 2)) as amount_paid,
+        amount_paid as amount_paid_minor,
+        cast({{ minor_to_decimal('total') }} as decimal(18, 2)) as total_amount,
+        total as total_amount_minor,
+
+        -- timestamps
+        {{ epoch_to_utc('period_start') }} as period_start_at,
+        {{ epoch_to_utc('period_end') }} as period_end_at,
+        {{ epoch_to_utc("json_extract_string(status_transitions, '$.finalized_at')") }}
+            as finalized_at,
+        {{ epoch_to_utc("json_extract_string(status_transitions, '$.paid_at')") }}
+            as paid_at,
+        {{ epoch_to_utc("json_extract_string(status_transitions, '$.voided_at')") }}
+            as voided_at,
+        {{ epoch_to_utc('created') }} as created_at,
+        {{ to_utc('_loaded_at') }} as loaded_at,
+
+        -- lineage (for de-duplication only, dropped below)
+        _load_id,
+        _source_line
+
+    from source
+
+),
+
+deduplicated as (
+
+    -- Stripe exports carry no updated-at: the latest load wins
+    select * exclude (_load_id, _source_line)
+    from renamed
+    {{ latest_version('invoice_id') }}
+
+)
+
+select * from deduplicated

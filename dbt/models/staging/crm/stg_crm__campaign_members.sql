@@ -1,0 +1,49 @@
+with
+
+source as (
+
+    select * from {{ source('crm', 'campaign_members') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        nullif(trim("Id"), '') as campaign_member_id,
+        nullif(trim("CampaignId"), '') as campaign_id,
+        nullif(trim("LeadId"), '') as lead_id,
+        nullif(trim("ContactId"), '') as contact_id,
+
+        -- strings
+        nullif(trim("Status"), '') as member_status,
+
+        -- booleans
+        "HasResponded" as has_responded,
+
+        -- dates
+        "FirstRespondedDate" as first_responded_date,
+
+        -- timestamps
+        {{ to_utc('"CreatedDate"') }} as created_at,
+        {{ to_utc('"LastModifiedDate"') }} as updated_at,
+        {{ to_utc('_loaded_at') }} as loaded_at,
+
+        -- lineage (orders versions with the same updated_at; dropped after de-duplication)
+        _load_id,
+        _source_line
+
+    from source
+
+),
+
+deduplicated as (
+
+    -- raw keeps every exported version of a membership: keep the newest
+    select * exclude (_load_id, _source_line)
+    from renamed
+    {{ latest_version('campaign_member_id', 'updated_at') }}
+
+)
+
+select * from deduplicated

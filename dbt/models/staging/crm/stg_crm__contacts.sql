@@ -1,0 +1,50 @@
+with
+
+source as (
+
+    select * from {{ source('crm', 'contacts') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        nullif(trim("Id"), '') as contact_id,
+        nullif(trim("AccountId"), '') as account_id,
+        nullif(trim("OwnerId"), '') as owner_user_id,
+
+        -- strings
+        nullif(trim("FirstName"), '') as first_name,
+        nullif(trim("LastName"), '') as last_name,
+        {{ normalize_email('"Email"') }} as email,
+        {{ email_domain(normalize_email('"Email"')) }} as email_domain,
+        nullif(trim("Title"), '') as title,
+        nullif(trim("LeadSource"), '') as lead_source,
+
+        -- booleans
+        "IsDeleted" as is_deleted,
+
+        -- timestamps
+        {{ to_utc('"CreatedDate"') }} as created_at,
+        {{ to_utc('"LastModifiedDate"') }} as updated_at,
+        {{ to_utc('_loaded_at') }} as loaded_at,
+
+        -- lineage (orders versions with the same updated_at; dropped after de-duplication)
+        _load_id,
+        _source_line
+
+    from source
+
+),
+
+deduplicated as (
+
+    -- raw keeps every exported version of a contact: keep the newest
+    select * exclude (_load_id, _source_line)
+    from renamed
+    {{ latest_version('contact_id', 'updated_at') }}
+
+)
+
+select * from deduplicated

@@ -1,0 +1,51 @@
+with
+
+source as (
+
+    select * from {{ source('crm', 'email_events') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        nullif(trim(event_id), '') as email_event_id,
+        nullif(trim(email_campaign_id), '') as email_campaign_id,
+        nullif(trim(recipient_id), '') as recipient_id,
+
+        -- strings
+        -- Salesforce key prefixes: 00Q = Lead, 003 = Contact
+        case left(trim(recipient_id), 3)
+            when '00Q' then 'lead'
+            when '003' then 'contact'
+        end as recipient_type,
+        {{ normalize_email('email') }} as email,
+        lower(nullif(trim(event_type), '')) as event_type,
+        nullif(trim(link_url), '') as link_url,
+        lower({{ url_param("nullif(trim(link_url), '')", 'utm_source') }}) as utm_source,
+        lower({{ url_param("nullif(trim(link_url), '')", 'utm_medium') }}) as utm_medium,
+        lower({{ url_param("nullif(trim(link_url), '')", 'utm_campaign') }}) as utm_campaign,
+
+        -- timestamps
+        {{ to_utc('occurred_at') }} as occurred_at,
+        {{ to_utc('_loaded_at') }} as loaded_at,
+
+        -- lineage (orders re-delivered events; dropped after de-duplication)
+        _load_id,
+        _source_line
+
+    from source
+
+),
+
+deduplicated as (
+
+    -- events have no updated-at: an event delivered twice keeps its latest load
+    select * exclude (_load_id, _source_line)
+    from renamed
+    {{ latest_version('email_event_id') }}
+
+)
+
+select * from deduplicated

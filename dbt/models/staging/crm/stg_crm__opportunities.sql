@@ -1,0 +1,61 @@
+with
+
+source as (
+
+    select * from {{ source('crm', 'opportunities') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        nullif(trim("Id"), '') as opportunity_id,
+        nullif(trim("AccountId"), '') as account_id,
+        nullif(trim("CampaignId"), '') as primary_campaign_id,
+        nullif(trim("OwnerId"), '') as owner_user_id,
+
+        -- strings
+        nullif(trim("Name"), '') as opportunity_name,
+        nullif(trim("StageName"), '') as stage_name,
+        upper(nullif(trim("CurrencyIsoCode"), '')) as currency,
+        nullif(trim("Loss_Reason__c"), '') as loss_reason,
+        nullif(trim("Type"), '') as opportunity_type,
+        nullif(trim("LeadSource"), '') as lead_source,
+
+        -- numerics
+        cast("Amount" as decimal(18, 2)) as amount,
+        "Probability" as probability,
+
+        -- booleans
+        "IsClosed" as is_closed,
+        "IsWon" as is_won,
+        "IsDeleted" as is_deleted,
+
+        -- dates
+        "CloseDate" as close_date,
+
+        -- timestamps
+        {{ to_utc('"CreatedDate"') }} as created_at,
+        {{ to_utc('"LastModifiedDate"') }} as updated_at,
+        {{ to_utc('_loaded_at') }} as loaded_at,
+
+        -- lineage (orders versions with the same updated_at; dropped after de-duplication)
+        _load_id,
+        _source_line
+
+    from source
+
+),
+
+deduplicated as (
+
+    -- deals are re-exported as they move (a *_delta.csv file): the version with the newest
+    -- LastModifiedDate wins, whichever load delivered it
+    select * exclude (_load_id, _source_line)
+    from renamed
+    {{ latest_version('opportunity_id', 'updated_at') }}
+
+)
+
+select * from deduplicated

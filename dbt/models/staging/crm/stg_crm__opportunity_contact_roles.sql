@@ -1,0 +1,45 @@
+with
+
+source as (
+
+    select * from {{ source('crm', 'opportunity_contact_roles') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        nullif(trim("Id"), '') as opportunity_contact_role_id,
+        nullif(trim("OpportunityId"), '') as opportunity_id,
+        nullif(trim("ContactId"), '') as contact_id,
+
+        -- strings
+        nullif(trim("Role"), '') as contact_role,
+
+        -- booleans
+        "IsPrimary" as is_primary,
+
+        -- timestamps
+        {{ to_utc('"CreatedDate"') }} as created_at,
+        {{ to_utc('"LastModifiedDate"') }} as updated_at,
+        {{ to_utc('_loaded_at') }} as loaded_at,
+
+        -- lineage (orders versions with the same updated_at; dropped after de-duplication)
+        _load_id,
+        _source_line
+
+    from source
+
+),
+
+deduplicated as (
+
+    -- raw keeps every exported version of a contact role: keep the newest
+    select * exclude (_load_id, _source_line)
+    from renamed
+    {{ latest_version('opportunity_contact_role_id', 'updated_at') }}
+
+)
+
+select * from deduplicated

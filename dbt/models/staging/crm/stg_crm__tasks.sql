@@ -1,0 +1,68 @@
+with
+
+source as (
+
+    select * from {{ source('crm', 'tasks') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        nullif(trim("Id"), '') as activity_id,
+        nullif(trim("WhoId"), '') as who_id,
+        nullif(trim("WhatId"), '') as what_id,
+        nullif(trim("OwnerId"), '') as owner_user_id,
+
+        -- strings
+        -- Salesforce key prefixes: 00Q = Lead, 003 = Contact, 006 = Opportunity, 001 = Account
+        case left(trim("WhoId"), 3)
+            when '00Q' then 'lead'
+            when '003' then 'contact'
+        end as who_type,
+        case left(trim("WhatId"), 3)
+            when '006' then 'opportunity'
+            when '001' then 'account'
+        end as what_type,
+        lower(nullif(trim("Type"), '')) as activity_type,
+        nullif(trim("Subject"), '') as subject,
+        nullif(trim("Status"), '') as activity_status,
+
+        -- numerics
+        "CallDurationInSeconds" as call_duration_seconds,
+
+        -- booleans
+        "IsDeleted" as is_deleted,
+
+        -- dates
+        "ActivityDate" as activity_date,
+
+        -- timestamps
+        -- when the activity happened; a task logged without it happened when it was created
+        coalesce(
+            {{ to_utc('"CompletedDateTime"') }},
+            {{ to_utc('"CreatedDate"') }}
+        ) as completed_at,
+        {{ to_utc('"CreatedDate"') }} as created_at,
+        {{ to_utc('"LastModifiedDate"') }} as updated_at,
+        {{ to_utc('_loaded_at') }} as loaded_at,
+
+        -- lineage (orders versions with the same updated_at; dropped after de-duplication)
+        _load_id,
+        _source_line
+
+    from source
+
+),
+
+deduplicated as (
+
+    -- raw keeps every exported version of an activity: keep the newest
+    select * exclude (_load_id, _source_line)
+    from renamed
+    {{ latest_version('activity_id', 'updated_at') }}
+
+)
+
+select * from deduplicated

@@ -1,0 +1,46 @@
+with
+
+source as (
+
+    select * from {{ source('crm', 'users') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        nullif(trim("Id"), '') as user_id,
+
+        -- strings
+        nullif(trim("Name"), '') as user_name,
+        {{ normalize_email('"Email"') }} as user_email,
+        nullif(trim("Title"), '') as user_title,
+        nullif(trim("UserRole"), '') as user_role,
+
+        -- booleans
+        "IsActive" as is_active,
+
+        -- timestamps
+        {{ to_utc('"CreatedDate"') }} as created_at,
+        {{ to_utc('"LastModifiedDate"') }} as updated_at,
+        {{ to_utc('_loaded_at') }} as loaded_at,
+
+        -- lineage (orders versions with the same updated_at; dropped after de-duplication)
+        _load_id,
+        _source_line
+
+    from source
+
+),
+
+deduplicated as (
+
+    -- raw keeps every exported version of a user: keep the newest
+    select * exclude (_load_id, _source_line)
+    from renamed
+    {{ latest_version('user_id', 'updated_at') }}
+
+)
+
+select * from deduplicated
