@@ -1,9 +1,14 @@
-"""Benchmark: generate a large world, land it through the real extract assets, print figures.
+"""Benchmark: generate a large world, land it through the real extract assets, build the dbt
+project, print figures.
 
-    python -m dagster_project.benchmark --accounts 32000
+    python -m dagster_project.benchmark --accounts 32000            # load ~5M landed rows
+    python -m dagster_project.benchmark --accounts 50000 --anonymous-visitors 20 --dbt
+                                                                    # + dbt build, ~5M touches
 
-Prints generation time, landed rows, load time, rows per second and peak memory (RSS) of this
-process. Uses a temporary folder unless ``--workdir`` is given; nothing touches ``data/``.
+Prints generation time, landed rows, load time, rows per second, the dbt build time and the
+size of the journey mart, and peak memory (RSS) of this process (dbt runs in a subprocess and
+is not included). Uses a temporary folder unless ``--workdir`` is given; nothing touches
+``data/``.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(accounts: int, seed: int, workdir: Path) -> dict:
+def run(accounts: int, seed: int, workdir: Path, anonymous: float, with_dbt: bool) -> dict:
     import dagster as dg
     from dagster_duckdb import DuckDBResource
 
@@ -31,7 +36,9 @@ def run(accounts: int, seed: int, workdir: Path) -> dict:
     warehouse = workdir / "bench.duckdb"
     warehouse.unlink(missing_ok=True)
     t0 = time.perf_counter()
-    summary = generate(landing, truth, accounts=accounts, seed=seed)
+    summary = generate(
+        landing, truth, accounts=accounts, seed=seed, anonymous_visitors_per_person=anonymous
+    )
     gen_s = time.perf_counter() - t0
     files = sum(1 for _ in landing.rglob("*.*"))
     size_mib = sum(p.stat().st_size for p in landing.rglob("*.*")) / 2**20
@@ -63,7 +70,9 @@ def run(accounts: int, seed: int, workdir: Path) -> dict:
     rerun = dg.materialize(assets, resources=resources, run_config=quiet)
     rerun_s = time.perf_counter() - t2
     assert rerun.success
+    dbt_figures = _build_dbt(warehouse) if with_dbt else {}
     return {
+        **dbt_figures,
         "accounts": accounts,
         "files": files,
         "landing_mib": size_mib,
@@ -80,6 +89,30 @@ def run(accounts: int, seed: int, workdir: Path) -> dict:
     }
 
 
+def _build_dbt(warehouse: Path) -> dict:
+    """`dbt build` of the whole project through the real dbt asset, timed, plus mart sizes."""
+    import os
+
+    import dagster as dg
+    import duckdb
+
+    from dagster_project.defs.resources import WAREHOUSE_ENV, dbt_cli
+    from dagster_project.defs.transform.dbt import dbt_models
+
+    os.environ[WAREHOUSE_ENV] = str(warehouse)
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    t0 = time.perf_counter()
+    result = dg.materialize([dbt_models], resources={"dbt": dbt_cli()}, run_config=quiet)
+    build_s = time.perf_counter() - t0
+    assert result.success
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        sizes = {
+            t: con.execute(f"select count(*) from marts.{t}").fetchone()[0]
+            for t in ("touchpoints", "journey_touches", "opportunities")
+        }
+    return {"dbt_build_s": build_s, "mart_rows": sizes}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -87,9 +120,18 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=32000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--workdir", type=Path)
+    parser.add_argument(
+        "--anonymous-visitors",
+        type=float,
+        default=2.0,
+        help="anonymous ad-click visitors per person (more touches)",
+    )
+    parser.add_argument("--dbt", action="store_true", help="also time `dbt build`")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="rjw-bench-") as tmp:
-        r = run(args.accounts, args.seed, args.workdir or Path(tmp))
+        r = run(
+            args.accounts, args.seed, args.workdir or Path(tmp), args.anonymous_visitors, args.dbt
+        )
     print(f"accounts            {r['accounts']:,}")
     print(f"landing files       {r['files']} ({r['landing_mib']:.0f} MiB)")
     print(f"generate            {r['generate_s']:.1f} s for {r['generated_rows']:,} rows")
@@ -100,6 +142,9 @@ def main() -> None:
     print(f"throughput          {r['rows_per_s']:,.0f} rows/s (end to end, incl. Dagster)")
     print(f"re-run (no changes) {r['rerun_s']:.1f} s")
     print(f"peak RSS            {r['peak_rss_mib']:,.0f} MiB (generator + loader process)")
+    if "dbt_build_s" in r:
+        sizes = ", ".join(f"{k} {v:,}" for k, v in r["mart_rows"].items())
+        print(f"dbt build           {r['dbt_build_s']:.1f} s ({sizes})")
     print("slowest assets:")
     for key, rows, secs in r["per_asset"]:
         print(f"  {key:<40} {rows:>12,} rows {secs:>7.2f} s")
