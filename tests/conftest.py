@@ -47,6 +47,20 @@ def resources_for(warehouse: Path, landing: Path) -> dict:
     }
 
 
+def pipeline_assets() -> list:
+    """Every asset of the code location (extract, load audit, dbt, data-driven attribution)."""
+    from dagster_project.defs.transform.data_driven import data_driven_channel_credit
+    from dagster_project.defs.transform.dbt import dbt_models, dbt_models_after_data_driven
+
+    return [
+        *EXTRACT_ASSETS,
+        build_load_audit(EXTRACT_ASSETS),
+        dbt_models,
+        data_driven_channel_credit,
+        dbt_models_after_data_driven,
+    ]
+
+
 @pytest.fixture(scope="session")
 def loaded(small_world, tmp_path_factory):
     """The whole graph (extract, load audit, dbt build) materialised once into a private
@@ -54,10 +68,8 @@ def loaded(small_world, tmp_path_factory):
     warehouse = tmp_path_factory.mktemp("wh") / "warehouse.duckdb"
     mp = pytest.MonkeyPatch()
     mp.setenv("RJW_DUCKDB_PATH", str(warehouse))
-    from dagster_project.defs.transform.dbt import dbt_models
-
     result = dg.materialize(
-        [*EXTRACT_ASSETS, build_load_audit(EXTRACT_ASSETS), dbt_models],
+        pipeline_assets(),
         resources=resources_for(warehouse, small_world["landing"]),
     )
     yield {"result": result, "warehouse": warehouse, "world": small_world}

@@ -7,12 +7,11 @@ import hashlib
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pytest
 
 from dagster_project.defs.sources.contracts import CONTRACTS
 from dagster_project.generate import generate
-from dagster_project.generate.world import CH, P_MQL, WorldConfig, simulate
+from dagster_project.generate.world import CH, WorldConfig, simulate
 
 
 def _digest(folder: Path) -> dict[str, str]:
@@ -89,7 +88,9 @@ def test_touches_precede_leads_and_leads_precede_deals_and_money(world):
         crm_cust.created_at.to_numpy() >= won_close.reindex(crm_cust.account_idx).to_numpy()
     ).all()
     assert set(world["invoices"].customer_id) <= set(cust.customer_id)
-    assert not opps[~opps.is_won].account_idx.isin([]).any()
+    # no invoice period starts before its customer existed
+    inv = world["invoices"].merge(cust[["customer_id", "created_at"]], on="customer_id")
+    assert (inv.period_start >= inv.created_at).all()
 
 
 def test_channels_differ_in_quality(world):
@@ -97,7 +98,12 @@ def test_channels_differ_in_quality(world):
     original = leads[~leads.is_duplicate]
     mql_rate = original.assign(mql=original.mql_at.notna()).groupby("first_ch").mql.mean()
     assert mql_rate[CH["referral"]] > mql_rate[CH["display"]] + 0.2
-    assert P_MQL[CH["referral"]] > P_MQL[CH["meta"]]
+    # and the deals they source differ too: referral wins more often than display (a larger
+    # world: few deals start from display)
+    opps = simulate(WorldConfig(accounts=3000, seed=3))["opportunities"]
+    closed = opps[opps.is_closed & (opps.sourced_by == "marketing")]
+    win = closed.groupby("first_ch").is_won.mean()
+    assert win[CH["referral"]] > win[CH["display"]]
 
 
 def test_spend_is_the_clicks_bought(small_world):
@@ -151,4 +157,3 @@ def test_dirty_in_the_documented_ways(small_world):
     assert reexported[0] > 0
     assert malformed[0] >= 7 and malformed[1] == 7
     assert dup_people[0] > 0
-    assert np.isfinite(small_world["summary"]["truth_rows"]["persons"])

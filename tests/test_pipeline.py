@@ -151,8 +151,10 @@ def test_dbt_build_runs_through_dagster_with_its_tests_as_checks(loaded):
 
 
 def test_rerun_loads_nothing_new_and_a_new_file_appends(loaded, tmp_path):
-    warehouse = loaded["warehouse"]
-    # a copy of the landing zone: file identity is the path relative to the landing root
+    # copies of the warehouse and the landing zone (the session's warehouse stays untouched);
+    # file identity is the path relative to the landing root
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(loaded["warehouse"], warehouse)
     landing = tmp_path / "landing"
     shutil.copytree(loaded["world"]["landing"], landing)
     with duckdb.connect(str(warehouse), read_only=True) as con:

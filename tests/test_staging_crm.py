@@ -314,11 +314,16 @@ def test_staged_emails_match_the_true_persons(con, truth, obj):
             obj,
         )
     }
+    cookie_only = 0
     for record_id, staged_email, true_email, missing in rows:
         if missing:
             assert record_id in rejected, f"{obj} {record_id} is neither staged nor rejected"
             continue
+        if staged_email is None and obj == "form_submissions":
+            cookie_only += 1  # a returning visitor's form without an email (by design)
+            continue
         assert staged_email == true_email, record_id
+    assert cookie_only < 0.05 * len(rows)
 
 
 def test_company_emails_share_the_account_website_domain(con, truth):
@@ -348,7 +353,7 @@ def test_email_events_and_tasks_name_what_their_ids_point_at(con):
             """
             select recipient_type, count(*) filter (where left(recipient_id, 3) <> case
                 recipient_type when 'lead' then '00Q' when 'contact' then '003' end)
-            from staging.stg_crm__email_events group by 1
+            from staging.stg_crm__email_events where recipient_id is not null group by 1
             """,
         )
     )

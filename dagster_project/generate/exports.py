@@ -105,9 +105,13 @@ class Writer:
         ts_style: str = "salesforce",
         pk: str | None = None,
         string_numbers: bool = False,
-    ) -> Path:
-        """Write ``df`` as one landing file of ``c``; maybe append a few malformed rows."""
+    ) -> Path | None:
+        """Write ``df`` as one landing file of ``c``; maybe append a few malformed rows.
+
+        Nothing to export writes no file (None), as the exporting tools do."""
         df = df.reset_index(drop=True)
+        if df.empty:
+            return None
         if "_off" not in df.columns:
             df["_off"] = self.rng.choice(OFFSETS, len(df), p=OFFSET_P) if len(df) else []
         bad = pd.DataFrame()
@@ -500,6 +504,14 @@ def write_world(
         ["https://www.google.com/", "https://partner-network.example/", SITE + "/blog"],
         None,
     )
+    # the marketing tool does not always sync the lead id back (8 %), and a returning
+    # visitor's progressive-profiling form asks neither email nor name: only the cookie says
+    # who it is (3 % of the forms after lead creation)
+    visitor = _blank(fp.visitor_id.to_numpy(), rng, 0.08)
+    r = rng.random(len(forms))
+    creates_lead = world["touches"].creates_lead.to_numpy()[forms.touch_idx.to_numpy()]
+    cookie_only = (r >= 0.08) & (r < 0.11) & ~creates_lead & pd.notna(visitor)
+    form_lead = np.where((r < 0.08) | cookie_only, None, forms.lead_id.to_numpy())
     w.write(
         crm("form_submissions"),
         pd.DataFrame(
@@ -508,13 +520,13 @@ def write_world(
                 "form_name": forms.form_name,
                 "page_url": urls,
                 "referrer_url": referrer,
-                "email": _dirty_email(fp.email.to_numpy(), rng),
-                "first_name": fp.first_name.to_numpy(),
-                "last_name": fp.last_name.to_numpy(),
+                "email": np.where(cookie_only, None, _dirty_email(fp.email.to_numpy(), rng)),
+                "first_name": np.where(cookie_only, None, fp.first_name.to_numpy()),
+                "last_name": np.where(cookie_only, None, fp.last_name.to_numpy()),
                 "company": acc.name.to_numpy()[fp.account_idx.to_numpy()],
-                "visitor_id": _blank(fp.visitor_id.to_numpy(), rng, 0.08),
+                "visitor_id": visitor,
                 "click_id": forms.click_id,
-                "lead_id": forms.lead_id,
+                "lead_id": form_lead,
                 "submitted_at": forms.ts,
             }
         ).sort_values("submitted_at"),
@@ -538,7 +550,10 @@ def write_world(
             pd.DataFrame(
                 {
                     "email_campaign_id": es.campaign_id.to_numpy()[m],
-                    "recipient_id": es.recipient_id.to_numpy()[m],
+                    # 5 % of the email tool's events lost the CRM id (matched by email)
+                    "recipient_id": np.where(
+                        rng.random(int(m.sum())) < 0.05, None, es.recipient_id.to_numpy()[m]
+                    ),
                     "email": email_clean[m],
                     "event_type": etype,
                     "utm_campaign": es.utm_campaign.to_numpy()[m],
@@ -905,6 +920,8 @@ def _write_billing(w: Writer, world, full: str, delta: str) -> None:
     )
     # sales fills in the CRM id some time after sign-up: first export without, delta with it
     late = cu.has_crm_id.to_numpy() & (w.rng.random(len(cu)) < 0.3)
+    if not late.any() and cu.has_crm_id.any():  # every world shows the case at least once
+        late[np.flatnonzero(cu.has_crm_id.to_numpy())[0]] = True
     first = cust.copy()
     first.loc[late, "metadata"] = "{}"
     w.write(cb("customers"), first, full)

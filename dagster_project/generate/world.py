@@ -1013,9 +1013,11 @@ class _World:
                     pick = rng.integers(0, len(g), m.sum())
                 else:  # the next webinar / trade show on or after the registration
                     when = g["ts"].to_numpy()
-                    pick = np.minimum(np.searchsorted(when, f.ts.to_numpy()[m]), len(g) - 1)
-                utm_campaign[m] = g.utm_campaign.to_numpy()[pick]
-                crm_campaign[m] = g.campaign_id.to_numpy()[pick]
+                    pick = np.searchsorted(when, f.ts.to_numpy()[m])
+                upcoming = pick < len(g)  # registrations after the last event: none yet in CRM
+                idx = np.flatnonzero(m)[upcoming]
+                utm_campaign[idx] = g.utm_campaign.to_numpy()[pick[upcoming]]
+                crm_campaign[idx] = g.campaign_id.to_numpy()[pick[upcoming]]
         fpaid = camp[fi] >= 0
         utm_campaign[fpaid] = ads.utm_campaign.to_numpy()[camp[fi][fpaid]]
         # campaign members from paid touches use the CRM mirror of the ad campaign
@@ -1039,6 +1041,7 @@ class _World:
         )
         # campaign members: webinar / trade-show registrations (attended or not)
         reg = self.t["forms"][np.isin(fk, ["webinar", "event"])]
+        reg = reg[reg.crm_campaign_id.notna()]
         attended = rng.random(len(reg)) < 0.6
         self.t["event_members"] = reg.assign(attended=attended)
         self._email_events(first_lead)

@@ -41,6 +41,9 @@ class WarehouseTranslator(DagsterDbtTranslator):
     name and are grouped by layer (staging, intermediate, marts)."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        explicit = dbt_resource_props.get("meta", {}).get("dagster", {}).get("asset_key")
+        if explicit:  # e.g. the data-driven attribution table a Python asset writes
+            return dg.AssetKey(explicit)
         if dbt_resource_props["resource_type"] == "source":
             return dg.AssetKey(
                 ["raw", dbt_resource_props["source_name"], dbt_resource_props["name"]]
@@ -52,13 +55,34 @@ class WarehouseTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "dbt"
 
 
+# Models tagged `needs_data_driven` read what the Python data-driven attribution asset writes,
+# which itself reads dbt models: they are a second dbt asset definition that runs after it.
+AFTER_DATA_DRIVEN = "tag:needs_data_driven"
+
+
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    # dbt runs in a subprocess and reads the warehouse path from the environment
+    os.environ[WAREHOUSE_ENV] = str(warehouse_path())
+    yield from dbt.cli(["build"], context=context).stream()
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     dagster_dbt_translator=WarehouseTranslator(),
     name="dbt_models",
+    exclude=AFTER_DATA_DRIVEN,
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """Builds and tests the selected dbt models against the warehouse DuckDB file."""
-    # dbt runs in a subprocess and reads the warehouse path from the environment
-    os.environ[WAREHOUSE_ENV] = str(warehouse_path())
-    yield from dbt.cli(["build"], context=context).stream()
+    """Builds and tests the dbt models (staging, intermediate, marts) in the warehouse."""
+    yield from _build(context, dbt)
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    dagster_dbt_translator=WarehouseTranslator(),
+    name="dbt_models_after_data_driven",
+    select=AFTER_DATA_DRIVEN,
+)
+def dbt_models_after_data_driven(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """Builds and tests the marts that combine rule-based and data-driven attribution."""
+    yield from _build(context, dbt)

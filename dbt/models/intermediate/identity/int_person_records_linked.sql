@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}  {#- read by several models and tests: computed once per run -#}
+
 {#-
     Ties every record that stands for a person to one person key, and keeps the rule that tied
     it. Anchors are CRM people: a contact, or a lead that was never converted. A converted lead
@@ -44,20 +46,71 @@ contact_anchors as (
 
 ),
 
+-- every email a converted person uses: the contact's own and those of leads converted into it
+converted_emails as (
+
+    select
+        email,
+        anchor,
+        anchor_loaded_at
+    from (
+        select
+            contacts.email,
+            contact_anchors.anchor,
+            contact_anchors.anchor_loaded_at,
+            1 as preference
+        from contacts
+        inner join contact_anchors using (contact_id)
+        where contacts.email is not null
+
+        union all
+
+        select
+            leads.email,
+            contact_anchors.anchor,
+            contact_anchors.anchor_loaded_at,
+            2 as preference
+        from leads
+        inner join contact_anchors
+            on leads.converted_contact_id = contact_anchors.contact_id
+        where leads.email is not null
+    )
+    qualify row_number() over (partition by email order by preference, anchor) = 1
+
+),
+
+-- a converted lead is its contact's person; an unconverted lead (a duplicate, say) joins the
+-- converted person with the same email, else anchors a person of its own
 lead_anchors as (
 
     select
         leads.lead_id,
         leads.email,
-        coalesce(contact_anchors.anchor, 'email:' || leads.email, 'lead:' || leads.lead_id)
-            as anchor,
-        case when contact_anchors.anchor is not null then 'lead_conversion' else 'self' end
-            as match_rule,
-        greatest(leads.loaded_at, coalesce(contact_anchors.anchor_loaded_at, leads.loaded_at))
-            as anchor_loaded_at
+        coalesce(
+            contact_anchors.anchor,
+            converted_emails.anchor,
+            'email:' || leads.email,
+            'lead:' || leads.lead_id
+        ) as anchor,
+        case
+            when contact_anchors.anchor is not null then 'lead_conversion'
+            when converted_emails.anchor is not null then 'email'
+            else 'self'
+        end as match_rule,
+        greatest(
+            leads.loaded_at,
+            coalesce(
+                contact_anchors.anchor_loaded_at,
+                converted_emails.anchor_loaded_at,
+                leads.loaded_at
+            )
+        ) as anchor_loaded_at
     from leads
     left join contact_anchors
         on leads.converted_contact_id = contact_anchors.contact_id
+    left join converted_emails
+        on contact_anchors.anchor is null
+        and leads.email = converted_emails.email
 
 ),
 
@@ -83,7 +136,7 @@ crm_people as (
 
 ),
 
--- every email a CRM person uses points at that person (contacts win over leads)
+-- every email a CRM person uses points at that person (converted people win)
 email_anchors as (
 
     select
@@ -92,13 +145,11 @@ email_anchors as (
         anchor_loaded_at
     from (
         select
-            contacts.email,
-            contact_anchors.anchor,
-            contact_anchors.anchor_loaded_at,
+            email,
+            anchor,
+            anchor_loaded_at,
             1 as preference
-        from contacts
-        inner join contact_anchors using (contact_id)
-        where contacts.email is not null
+        from converted_emails
 
         union all
 

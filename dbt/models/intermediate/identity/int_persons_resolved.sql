@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}  {#- read by several models and tests: computed once per run -#}
+
 {#-
     One row per person key: the CRM records behind the person, their best email and name, and
     the account the person belongs to with the rule that says so: the contact's account, then

@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}  {#- read by several models and tests: computed once per run -#}
+
 {#- Each touch gets the channel and sub-channel of the first matching row of the editable
     `channel_taxonomy` seed (by priority); `taxonomy_version` changes whenever the seed does, so
     the incremental touchpoints mart re-classifies everything after an edit. -#}

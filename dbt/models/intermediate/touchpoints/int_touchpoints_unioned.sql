@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}  {#- read by several models and tests: computed once per run -#}
+
 {#-
     Every marketing and sales touch in one shape, before channel classification: ad clicks,
     form submissions, marketing-email clicks, campaign responses and event attendance, and sales
@@ -60,6 +62,7 @@ ad_clicks as (
         ad_campaign_key,
         cast(null as varchar) as crm_campaign_id,
         cast(null as varchar) as activity_account_id,
+        click_id,
         loaded_at
     from {{ ref('stg_ads__' ~ platform ~ '_clicks') }}
     {% if not loop.last %}union all{% endif %}
@@ -83,6 +86,7 @@ forms as (
         cast(null as varchar) as ad_campaign_key,
         cast(null as varchar) as crm_campaign_id,
         cast(null as varchar) as activity_account_id,
+        click_id,
         loaded_at
     from {{ ref('stg_crm__form_submissions') }}
 
@@ -104,6 +108,7 @@ email_clicks as (
         cast(null as varchar) as ad_campaign_key,
         email_campaign_id as crm_campaign_id,
         cast(null as varchar) as activity_account_id,
+        cast(null as varchar) as click_id,
         loaded_at
     from {{ ref('stg_crm__email_events') }}
     where event_type = 'click'
@@ -122,8 +127,11 @@ campaign_responses as (
             else 'campaign_response'
         end as touch_type,
         'marketing' as touch_category,
-        cast(coalesce(members.first_responded_date, crm_campaigns.start_date) as timestamp)
-            as touched_at,
+        -- a response date has no time of day: never before the member's own registration
+        greatest(
+            cast(coalesce(members.first_responded_date, crm_campaigns.start_date) as timestamp),
+            members.created_at
+        ) as touched_at,
         cast(null as varchar) as utm_source,
         cast(null as varchar) as utm_medium,
         crm_campaigns.utm_campaign,
@@ -132,12 +140,13 @@ campaign_responses as (
         cast(null as varchar) as ad_campaign_key,
         members.campaign_id as crm_campaign_id,
         cast(null as varchar) as activity_account_id,
+        cast(null as varchar) as click_id,
         members.loaded_at
     from {{ ref('stg_crm__campaign_members') }} as members
     inner join crm_campaigns
         on members.campaign_id = crm_campaigns.campaign_id
     where members.has_responded
-        and crm_campaigns.campaign_type <> 'Email'
+        and crm_campaigns.campaign_type is distinct from 'Email'
 
 ),
 
@@ -169,6 +178,7 @@ sales_activities as (
             when tasks.what_type = 'account' then tasks.what_id
             else opportunity_accounts.account_id
         end as activity_account_id,
+        cast(null as varchar) as click_id,
         tasks.loaded_at
     from {{ ref('stg_crm__tasks') }} as tasks
     left join opportunity_accounts
@@ -190,6 +200,17 @@ unioned as (
     select * from campaign_responses
     union all
     select * from sales_activities
+
+),
+
+-- a form filled right after an ad click carries its click id: one interaction, two records
+ad_click_ids as (
+
+    select
+        click_id,
+        min(record_type || ':' || record_id) as click_touchpoint_id
+    from ad_clicks
+    group by click_id
 
 ),
 
@@ -215,6 +236,9 @@ final as (
         unioned.click_id_type,
         unioned.referrer_domain,
         links.match_rule as person_match_rule,
+        case
+            when unioned.record_type = 'form_submission' then ad_click_ids.click_touchpoint_id
+        end as same_interaction_as,
 
         -- timestamps
         unioned.touched_at,
@@ -232,6 +256,9 @@ final as (
         on links.person_key = persons.person_key
     left join crm_campaigns_by_utm
         on unioned.utm_campaign = crm_campaigns_by_utm.utm_campaign
+    left join ad_click_ids
+        on unioned.record_type = 'form_submission'
+        and unioned.click_id = ad_click_ids.click_id
     left join ad_campaigns_by_utm
         on unioned.utm_campaign = ad_campaigns_by_utm.utm_campaign
         and unioned.touch_category = 'marketing'

@@ -2,7 +2,9 @@
     The ordered touches of every opportunity's journey: touches by the opportunity's contacts
     (through contact roles) or anyone at its account, from `journey_lookback_days` (dbt var,
     default 90) before the opportunity was created up to its close (open deals: up to now).
-    Milestone flags mark the first touch and the last touch at or before lead creation,
+    A form submission that followed an ad click (same click id) is one interaction with the
+    click and is represented by the click. Milestone flags mark the first touch and the last
+    touch at or before lead creation,
     opportunity creation and closed-won (the touches position-based attribution credits).
 -#}
 
@@ -16,9 +18,11 @@ opportunities as (
 
 ),
 
+-- a form filled right after an ad click is the same interaction: the click represents it
 touches as (
 
     select * from {{ ref('touchpoints') }}
+    where not is_follow_up_of_ad_click
 
 ),
 

@@ -4,34 +4,44 @@
         unique_key='touchpoint_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        post_hook=[
+            "delete from {{ this }} where touchpoint_id not in
+                (select touchpoint_id from {{ ref('int_touchpoints_classified') }})"
+        ],
     )
 }}
 
+{%- set hash_columns = [
+    'touchpoint_id', 'person_key', 'account_id', 'crm_campaign_id', 'ad_campaign_key',
+    'touch_type', 'touch_category', 'channel', 'sub_channel', 'utm_source', 'utm_medium',
+    'utm_campaign', 'click_id_type', 'referrer_domain', 'person_match_rule',
+    'same_interaction_as', 'taxonomy_version', 'touched_at',
+] %}
+{%- set hash_parts = [] %}
+{%- for column in hash_columns %}
+    {%- do hash_parts.append("coalesce(cast(" ~ column ~ " as varchar), '')") %}
+{%- endfor %}
+
 {#-
-    One row per marketing or sales touch. Incremental: a run re-processes only the touches whose
-    source record, identity (person or account) or channel taxonomy changed since the last run,
-    so late-arriving records and later updates (a lead converted, a re-exported record) land
-    correctly without rebuilding the whole fact. `dbt build --full-refresh` rebuilds it.
+    One row per marketing or sales touch. Incremental by content: every run classifies all
+    touches (int_touchpoints_classified, cheap in the warehouse) and writes only the rows that
+    are new or whose content changed (a hash of every column: late-arriving records, a lead
+    converted later, a campaign or account that arrived after its touches, a taxonomy edit);
+    the post-hook deletes touches whose source record disappeared. So the mart always equals a
+    from-scratch build while a nightly run rewrites only what changed.
 -#}
 
 with
 
 classified as (
 
-    select * from {{ ref('int_touchpoints_classified') }}
-
-),
-
-{% if is_incremental() %}
-watermark as (
-
     select
-        max(changed_at) as changed_at,
-        max(taxonomy_version) as taxonomy_version
-    from {{ this }}
+        *,
+        {{ dbt.hash("concat_ws('|', " ~ hash_parts | join(', ') ~ ")") }}
+            as row_hash
+    from {{ ref('int_touchpoints_classified') }}
 
 ),
-{% endif %}
 
 final as (
 
@@ -56,19 +66,25 @@ final as (
         classified.click_id_type,
         classified.referrer_domain,
         classified.person_match_rule,
+        classified.same_interaction_as,
         classified.taxonomy_version,
+        classified.row_hash,
 
         -- booleans
         classified.touch_category = 'marketing' as is_marketing_touch,
+        classified.same_interaction_as is not null as is_follow_up_of_ad_click,
 
         -- timestamps
-        classified.touched_at,
-        classified.changed_at
+        classified.touched_at
 
     from classified
     {% if is_incremental() %}
-    where classified.changed_at > (select changed_at from watermark)
-        or classified.taxonomy_version <> (select taxonomy_version from watermark)
+    where not exists (
+        select 1
+        from {{ this }} as existing
+        where existing.touchpoint_id = classified.touchpoint_id
+            and existing.row_hash = classified.row_hash
+    )
     {% endif %}
 
 )

@@ -1,7 +1,7 @@
-{#- Billed revenue (paid invoices, refunds netted, reporting currency) that followed each won
-    opportunity: the account's billing from the win until the account's next win. Revenue
-    billed before an account's first win, or at accounts without a won deal, is not here (see
-    customer_revenue). -#}
+{#- Billed revenue (paid invoices) and collected revenue (successful charges), refunds netted,
+    in the reporting currency, that followed each won opportunity: the account's money from the
+    win until the account's next win. Money before an account's first win, or at accounts
+    without a won deal, is not here (see customer_revenue). -#}
 
 with
 
@@ -29,7 +29,6 @@ events as (
     inner join {{ ref('int_customers_matched') }} as customers
         on events.customer_id = customers.customer_id
     where customers.account_id is not null
-        and events.event_type in ('invoice_paid', 'refund')
 
 ),
 
@@ -42,14 +41,25 @@ final as (
 
         -- numerics
         won.amount_reporting as won_amount,
-        coalesce(sum(events.amount_reporting), 0) as billed_amount,
+        coalesce(
+            sum(events.amount_reporting) filter (
+                where events.event_type in ('invoice_paid', 'refund')
+            ),
+            0
+        ) as billed_amount,
+        coalesce(
+            sum(events.amount_reporting) filter (
+                where events.event_type in ('charge_succeeded', 'refund')
+            ),
+            0
+        ) as collected_amount,
         count(events.revenue_event_id) filter (where events.event_type = 'invoice_paid')
             as paid_invoices,
 
         -- timestamps
         won.won_at,
         won.next_won_at,
-        min(events.event_at) as first_billed_at
+        min(events.event_at) filter (where events.event_type = 'invoice_paid') as first_billed_at
 
     from won
     left join events
