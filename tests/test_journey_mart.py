@@ -292,8 +292,9 @@ def test_share_of_opportunities_with_a_marketing_touch(con):
 
 
 def test_late_data_lands_correctly_in_the_incremental_touchpoints(loaded, tmp_path):
-    """A later batch adds a form fill dated a year back and re-exports a lead converted into
-    an existing contact: the incremental run must equal a from-scratch classification."""
+    """A later batch adds a form fill dated a year back, re-exports a lead converted into an
+    existing contact and deletes a sales activity: the incremental run must equal a
+    from-scratch classification."""
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(loaded["warehouse"], warehouse)
     landing = tmp_path / "landing"
@@ -312,6 +313,10 @@ def test_late_data_lands_correctly_in_the_incremental_touchpoints(loaded, tmp_pa
                from raw_crm.leads where "Id" = ? order by "LastModifiedDate" desc limit 1""",
             [lead[0]],
         ).df()
+        raw_task = con.execute(
+            """select * exclude (_extra, _source_uri, _source_line, _load_id, _loaded_at)
+               from raw_crm.tasks where "IsDeleted" = false order by "Id" limit 1"""
+        ).df()
         raw_form = con.execute(
             """select * exclude (_extra, _source_uri, _source_line, _load_id, _loaded_at)
                from raw_crm.form_submissions where submission_id = ?""",
@@ -325,6 +330,8 @@ def test_late_data_lands_correctly_in_the_incremental_touchpoints(loaded, tmp_pa
     raw_lead["MQL_Date__c"] = raw_lead["SAL_Date__c"] = raw_lead["SQL_Date__c"] = later
     raw_lead["Status"] = "Qualified"
     raw_lead["LastModifiedDate"] = raw_lead["LastModifiedDate"] + pd.Timedelta(days=400)
+    raw_task["IsDeleted"] = True  # deleted in the CRM after the last run
+    raw_task["LastModifiedDate"] = raw_task["LastModifiedDate"] + pd.Timedelta(days=700)
     raw_form["submission_id"] = "fs_late_arrival_1"
     raw_form["submitted_at"] = raw_form["submitted_at"] - pd.Timedelta(days=365)
     with duckdb.connect() as out:
@@ -332,6 +339,7 @@ def test_late_data_lands_correctly_in_the_incremental_touchpoints(loaded, tmp_pa
         for df, path in [
             (raw_lead, landing / "crm/leads/leads_20261201T020000Z_delta.csv"),
             (raw_form, landing / "crm/form_submissions/form_submissions_20261201T020000Z_full.csv"),
+            (raw_task, landing / "crm/tasks/tasks_20261201T020000Z_delta.csv"),
         ]:
             out.register("frame", df)
             out.execute(f"copy frame to '{path}' (header, delimiter ',')")
@@ -365,5 +373,10 @@ def test_late_data_lands_correctly_in_the_incremental_touchpoints(loaded, tmp_pa
             "select person_key, touched_at from marts.touchpoints where record_id = ?",
             ["fs_late_arrival_1"],
         ).fetchone()
+        deleted = con.execute(
+            "select count(*) from marts.touchpoints where touchpoint_id = ?",
+            ["sales_activity:" + raw_task["Id"].iloc[0]],
+        ).fetchone()[0]
+    assert deleted == 0
     assert moved == contact_person
     assert late[0] == contact_person and late[1].year <= 2025
