@@ -12,6 +12,7 @@ import pytest
 
 from tests.conftest import pipeline_assets, resources_for
 
+LINEAGE = "_extra, _source_uri, _source_line, _load_id, _source_seq, _loaded_at"
 # ground-truth object -> record type in int_person_records_linked
 RECORD_TYPES = {
     "leads": "lead",
@@ -309,16 +310,16 @@ def test_late_data_lands_correctly_in_the_incremental_touchpoints(loaded, tmp_pa
             select c.contact_id, c.account_id, p.person_key from staging.stg_crm__contacts c
             join marts.people p using (contact_id) order by c.contact_id limit 1""").fetchone()
         raw_lead = con.execute(
-            """select * exclude (_extra, _source_uri, _source_line, _load_id, _loaded_at)
+            f"""select * exclude ({LINEAGE})
                from raw_crm.leads where "Id" = ? order by "LastModifiedDate" desc limit 1""",
             [lead[0]],
         ).df()
         raw_task = con.execute(
-            """select * exclude (_extra, _source_uri, _source_line, _load_id, _loaded_at)
+            f"""select * exclude ({LINEAGE})
                from raw_crm.tasks where "IsDeleted" = false order by "Id" limit 1"""
         ).df()
         raw_form = con.execute(
-            """select * exclude (_extra, _source_uri, _source_line, _load_id, _loaded_at)
+            f"""select * exclude ({LINEAGE})
                from raw_crm.form_submissions where submission_id = ?""",
             [lead[1]],
         ).df()

@@ -97,7 +97,7 @@ def test_clean_csv_loads_with_types_and_lineage(con, landing):
     got = rows(
         con,
         'SELECT "Id", "Amount", "CreatedDate", "CloseDate", "IsClosed", "Probability", '
-        '"Loss_Reason__c", _extra, _source_uri, _source_line, _load_id, _loaded_at '
+        '"Loss_Reason__c", _extra, _source_uri, _source_line, _load_id, _source_seq, _loaded_at '
         "FROM raw_crm.opportunities ORDER BY _source_line",
     )
     assert [(r[0], r[1], r[2]) for r in got] == [
@@ -113,7 +113,7 @@ def test_clean_csv_loads_with_types_and_lineage(con, landing):
         ("crm/opportunities/opportunities_1.csv", n) for n in (2, 3, 4, 5)
     ]
     (load_id, loaded_at) = rows(con, "SELECT load_id, loaded_at FROM raw_meta.load_manifest")[0]
-    assert {(r[10], r[11]) for r in got} == {(load_id, loaded_at)}
+    assert {(r[10], r[11], r[12]) for r in got} == {(load_id, load_id, loaded_at)}
     assert manifest(con) == [
         (
             load_id,
@@ -196,6 +196,25 @@ def test_changed_file_replaces_its_rows_and_rejects(con, landing):
     assert rows(con, "SELECT load_id, status FROM raw_meta.current_files") == [(new[0], "replaced")]
     assert current_load(con, OPPS.table, f"crm/opportunities/{name}") == (new[0], new[4])
     assert rows(con, "SELECT DISTINCT _load_id FROM raw_crm.opportunities") == [(new[0],)]
+
+
+def test_a_changed_old_file_keeps_its_place_in_the_export_order(con, landing):
+    """Re-delivering an older export must not make its versions newer than a later export's:
+    `_source_seq` stays the arrival order of the file's first load."""
+    land(landing, OPPS, "opportunities_1.csv", f"{OPP_HEADER}\n{opp('006A', '1.00')}\n")
+    land(landing, OPPS, "opportunities_2.csv", f"{OPP_HEADER}\n{opp('006A', '2.00')}\n")
+    load_object(con, OPPS, landing)
+    before = dict(rows(con, "SELECT _source_uri, _source_seq FROM raw_crm.opportunities"))
+    land(landing, OPPS, "opportunities_1.csv", f"{OPP_HEADER}\n{opp('006A', '1.50')}\n")
+    assert load_object(con, OPPS, landing).files_replaced == 1
+    after = dict(rows(con, "SELECT _source_uri, _source_seq FROM raw_crm.opportunities"))
+    assert after == before
+    newest = rows(
+        con,
+        """SELECT "Amount" FROM raw_crm.opportunities
+                          ORDER BY _source_seq DESC, _source_line DESC LIMIT 1""",
+    )
+    assert newest == [(Decimal("2.00"),)]
 
 
 def test_malformed_csv_rows_are_rejected_with_line_column_and_reason(con, landing):

@@ -45,6 +45,6 @@
 {% macro latest_version(partition_by, order_by=none) -%}
     qualify row_number() over (
         partition by {{ partition_by }}
-        order by {% if order_by %}{{ order_by }} desc nulls last, {% endif %}_load_id desc, _source_line desc
+        order by {% if order_by %}{{ order_by }} desc nulls last, {% endif %}_source_seq desc, _source_line desc
     ) = 1
 {%- endmacro %}

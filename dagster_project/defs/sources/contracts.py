@@ -27,6 +27,9 @@ LINEAGE_COLUMNS: dict[str, str] = {
     "_source_uri": "VARCHAR",
     "_source_line": "BIGINT",
     "_load_id": "BIGINT",
+    # arrival order of the source: the load id of its first load, kept when a changed file is
+    # reloaded, so "the latest export wins" never favours an old file delivered again
+    "_source_seq": "BIGINT",
     "_loaded_at": "TIMESTAMPTZ",
 }
 

@@ -286,7 +286,8 @@ def commit_batch(
 
     One transaction: if the source URI was loaded before, its raw rows and rejects are deleted and
     its manifest row is marked ``superseded_by`` the new load (status 'replaced'); then the rows
-    (with ``_source_uri``, ``_load_id``, ``_loaded_at``), the rejects and the manifest row are
+    (with ``_source_uri``, ``_load_id``, ``_source_seq``, ``_loaded_at``), the rejects and the
+    manifest row are
     inserted. Raises ``ReconciliationError`` (and rolls back) unless loaded + rejected == received.
     Does not skip unchanged sources: callers decide that with ``current_load``.
     """
@@ -297,6 +298,14 @@ def commit_batch(
     try:
         previous = current_load(con, contract.table, batch.source_uri)
         load_id = int(_scalar(con, f"SELECT nextval('{LOAD_ID_SEQUENCE}')"))
+        # a changed file keeps the place in the export order it arrived at
+        first_load = _scalar(
+            con,
+            f"SELECT min(load_id) FROM {_qualified(MANIFEST_TABLE)} "
+            "WHERE table_name = ? AND source_uri = ?",
+            [contract.table, batch.source_uri],
+        )
+        source_seq = int(first_load) if first_load is not None else load_id
         if previous is not None:
             con.execute(f"DELETE FROM {table} WHERE _source_uri = ?", [batch.source_uri])
             con.execute(
@@ -312,8 +321,8 @@ def commit_batch(
             _scalar(
                 con,
                 f"INSERT INTO {table} BY NAME SELECT *, ? AS _source_uri, ? AS _load_id, "
-                f"? AS _loaded_at FROM {batch.rows_relation}",
-                [batch.source_uri, load_id, loaded_at],
+                f"? AS _source_seq, ? AS _loaded_at FROM {batch.rows_relation}",
+                [batch.source_uri, load_id, source_seq, loaded_at],
             )
         )
         rows_rejected = 0

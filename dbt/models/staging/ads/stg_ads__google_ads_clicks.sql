@@ -36,7 +36,7 @@ renamed as (
         {{ to_utc('_loaded_at') }} as loaded_at,
 
         -- lineage (for de-duplication only, dropped below)
-        _load_id,
+        _source_seq,
         _source_line
 
     from source
@@ -46,7 +46,7 @@ renamed as (
 deduplicated as (
 
     -- consecutive click exports overlap by one day, so those gclids arrive twice: latest load wins
-    select * exclude (_load_id, _source_line)
+    select * exclude (_source_seq, _source_line)
     from renamed
     {{ latest_version('click_id') }}
 

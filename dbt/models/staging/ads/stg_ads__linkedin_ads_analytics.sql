@@ -45,7 +45,7 @@ renamed as (
         {{ to_utc('_loaded_at') }} as loaded_at,
 
         -- lineage (for de-duplication only, dropped below)
-        _load_id,
+        _source_seq,
         _source_line
 
     from source
@@ -55,7 +55,7 @@ renamed as (
 deduplicated as (
 
     -- a re-exported day replaces the earlier one: the latest load wins
-    select * exclude (_load_id, _source_line)
+    select * exclude (_source_seq, _source_line)
     from renamed
     {{ latest_version('ad_campaign_day_key') }}
 

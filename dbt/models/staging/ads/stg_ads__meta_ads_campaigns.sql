@@ -37,7 +37,7 @@ renamed as (
         {{ to_utc('_loaded_at') }} as loaded_at,
 
         -- lineage (for de-duplication only, dropped below)
-        _load_id,
+        _source_seq,
         _source_line
 
     from source
@@ -48,7 +48,7 @@ deduplicated as (
 
     -- the newest updated_time wins (then the latest load); updated_at is not part of the
     -- cross-platform shape (Google has no such field), so it is dropped
-    select * exclude (updated_at, _load_id, _source_line)
+    select * exclude (updated_at, _source_seq, _source_line)
     from renamed
     {{ latest_version('ad_campaign_id', 'updated_at') }}
 

@@ -35,7 +35,7 @@ renamed as (
         {{ to_utc('_loaded_at') }} as loaded_at,
 
         -- lineage (for de-duplication only, dropped below)
-        _load_id,
+        _source_seq,
         _source_line
 
     from source
@@ -45,7 +45,7 @@ renamed as (
 deduplicated as (
 
     -- a click re-exported in a later file: the latest load wins
-    select * exclude (_load_id, _source_line)
+    select * exclude (_source_seq, _source_line)
     from renamed
     {{ latest_version('click_id') }}
 

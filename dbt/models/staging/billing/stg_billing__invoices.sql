@@ -43,7 +43,7 @@ renamed as (
         {{ to_utc('_loaded_at') }} as loaded_at,
 
         -- lineage (for de-duplication only, dropped below)
-        _load_id,
+        _source_seq,
         _source_line
 
     from source
@@ -53,7 +53,7 @@ renamed as (
 deduplicated as (
 
     -- Stripe exports carry no updated-at: the latest load wins
-    select * exclude (_load_id, _source_line)
+    select * exclude (_source_seq, _source_line)
     from renamed
     {{ latest_version('invoice_id') }}
 

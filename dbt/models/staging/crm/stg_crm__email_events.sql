@@ -32,7 +32,7 @@ renamed as (
         {{ to_utc('_loaded_at') }} as loaded_at,
 
         -- lineage (orders re-delivered events; dropped after de-duplication)
-        _load_id,
+        _source_seq,
         _source_line
 
     from source
@@ -42,7 +42,7 @@ renamed as (
 deduplicated as (
 
     -- events have no updated-at: an event delivered twice keeps its latest load
-    select * exclude (_load_id, _source_line)
+    select * exclude (_source_seq, _source_line)
     from renamed
     {{ latest_version('email_event_id') }}
 

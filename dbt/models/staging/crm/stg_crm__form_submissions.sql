@@ -73,7 +73,7 @@ renamed as (
         {{ to_utc('_loaded_at') }} as loaded_at,
 
         -- lineage (orders re-delivered submissions; dropped after de-duplication)
-        _load_id,
+        _source_seq,
         _source_line
 
     from source
@@ -83,7 +83,7 @@ renamed as (
 deduplicated as (
 
     -- submissions have no updated-at: a submission delivered twice keeps its latest load
-    select * exclude (_load_id, _source_line)
+    select * exclude (_source_seq, _source_line)
     from renamed
     {{ latest_version('form_submission_id') }}
 

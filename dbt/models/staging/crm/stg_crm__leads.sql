@@ -50,7 +50,7 @@ renamed as (
         {{ to_utc('_loaded_at') }} as loaded_at,
 
         -- lineage (orders versions with the same updated_at; dropped after de-duplication)
-        _load_id,
+        _source_seq,
         _source_line
 
     from source
@@ -61,7 +61,7 @@ deduplicated as (
 
     -- leads are re-exported once sales works them (a *_delta.csv file): the version with the
     -- newest LastModifiedDate wins, whichever load delivered it
-    select * exclude (_load_id, _source_line)
+    select * exclude (_source_seq, _source_line)
     from renamed
     {{ latest_version('lead_id', 'updated_at') }}
 

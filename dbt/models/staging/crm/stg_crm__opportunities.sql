@@ -41,7 +41,7 @@ renamed as (
         {{ to_utc('_loaded_at') }} as loaded_at,
 
         -- lineage (orders versions with the same updated_at; dropped after de-duplication)
-        _load_id,
+        _source_seq,
         _source_line
 
     from source
@@ -52,7 +52,7 @@ deduplicated as (
 
     -- deals are re-exported as they move (a *_delta.csv file): the version with the newest
     -- LastModifiedDate wins, whichever load delivered it
-    select * exclude (_load_id, _source_line)
+    select * exclude (_source_seq, _source_line)
     from renamed
     {{ latest_version('opportunity_id', 'updated_at') }}
 

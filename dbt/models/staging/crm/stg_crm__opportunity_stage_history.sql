@@ -30,7 +30,7 @@ renamed as (
         {{ to_utc('_loaded_at') }} as loaded_at,
 
         -- lineage (orders re-delivered rows; dropped after de-duplication)
-        _load_id,
+        _source_seq,
         _source_line
 
     from source
@@ -40,7 +40,7 @@ renamed as (
 deduplicated as (
 
     -- history rows are immutable (no updated-at): a row delivered twice keeps its latest load
-    select * exclude (_load_id, _source_line)
+    select * exclude (_source_seq, _source_line)
     from renamed
     {{ latest_version('stage_history_id') }}
 

@@ -27,7 +27,7 @@ renamed as (
         {{ to_utc('_loaded_at') }} as loaded_at,
 
         -- lineage (orders versions with the same updated_at; dropped after de-duplication)
-        _load_id,
+        _source_seq,
         _source_line
 
     from source
@@ -37,7 +37,7 @@ renamed as (
 deduplicated as (
 
     -- raw keeps every exported version of a user: keep the newest
-    select * exclude (_load_id, _source_line)
+    select * exclude (_source_seq, _source_line)
     from renamed
     {{ latest_version('user_id', 'updated_at') }}
 
