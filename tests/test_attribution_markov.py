@@ -12,7 +12,7 @@ import pytest
 
 from dagster_project.attribution import NO_TOUCH, markov_attribution
 from dagster_project.attribution import markov as markov_module
-from dagster_project.attribution.markov import random_path_table
+from dagster_project.attribution.markov import MARKOV_COLUMNS, random_path_table
 
 TOL = 1e-9
 
@@ -108,7 +108,7 @@ HAND = [
 ]
 
 
-@pytest.mark.parametrize("method", ["dense", "sparse"])
+@pytest.mark.parametrize("method", ["dense", "iterative"])
 def test_hand_computed_three_channels(method):
     """Computed by hand.
 
@@ -131,6 +131,7 @@ def test_hand_computed_three_channels(method):
     (no touch): 2 conversions, value 40.
     """
     out = markov_attribution(HAND, method=method)
+    assert list(out.columns) == MARKOV_COLUMNS
     assert out["channel"].tolist() == ["A", "B", "C", NO_TOUCH]
     assert out.attrs["conversion_probability"] == pytest.approx(3 / 5, abs=TOL)
     np.testing.assert_allclose(out["removal_effect"][:3], [11 / 27, 5 / 9, 2 / 3], atol=TOL)
@@ -189,7 +190,7 @@ def test_common_three_path_example():
 
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("order", [1, 2, 3])
-@pytest.mark.parametrize("method", ["dense", "sparse"])
+@pytest.mark.parametrize("method", ["dense", "iterative"])
 def test_matches_direct_removal(seed, order, method):
     rows = random_rows(seed)
     expected = brute_force(rows, order=order)
@@ -207,22 +208,28 @@ def test_matches_direct_removal_with_collapsed_repeats(order):
     assert got == pytest.approx(expected, abs=TOL)
 
 
-def test_sparse_batches_and_large_removal_sets(monkeypatch):
-    """Tiny solve batches force the sparse path through flushes and chunked large sets."""
-    monkeypatch.setattr(markov_module, "_SOLVE_BATCH", 3)
-    rows = random_rows(5, n_channels=4, n_paths=60, max_len=6)
-    for order in (1, 2, 3):
+@pytest.mark.parametrize("collapse", [False, True])
+def test_solvers_agree_on_a_larger_second_order_chain(collapse):
+    table = random_path_table(3_000, 40, seed=3, as_strings=False)
+    results = {
+        method: markov_attribution(table, order=2, method=method, collapse_repeats=collapse)
+        for method in ("dense", "iterative", "auto")
+    }
+    assert results["dense"].attrs["n_states"] > 300
+    for method, out in results.items():
+        np.testing.assert_allclose(
+            out["removal_effect"], results["dense"]["removal_effect"], atol=TOL, err_msg=method
+        )
+
+
+def test_iterative_with_heavy_self_loops_and_batches(monkeypatch):
+    """Sticky self-loops (eliminated exactly) and one channel per batch."""
+    monkeypatch.setattr(markov_module, "_BLOCK_BYTES", 1)
+    rows = [(["a"] * 30 + ["b"], 3, 3.0, 1), (["b", "b", "a"], 1, 1.0, 5), (["c", "a"], 0, 0, 2)]
+    for order in (1, 2):
         expected = brute_force(rows, order=order)
-        got = effects(markov_attribution(rows, order=order, method="sparse"))
+        got = effects(markov_attribution(rows, order=order, method="iterative"))
         assert got == pytest.approx(expected, abs=TOL)
-
-
-def test_sparse_equals_dense_on_a_larger_second_order_chain():
-    table = random_path_table(4_000, 40, seed=3, as_strings=False)
-    dense = markov_attribution(table, order=2, method="dense")
-    sparse = markov_attribution(table, order=2, method="sparse")
-    assert dense.attrs["n_states"] > 300
-    np.testing.assert_allclose(dense["removal_effect"], sparse["removal_effect"], atol=TOL)
 
 
 # ------------------------------------------------------------------------------------------

@@ -13,8 +13,6 @@ from dagster_project.attribution import markov_attribution, shapley_attribution
 
 SCHEMA = "attribution"
 TABLE = f"{SCHEMA}.data_driven_channel_credit"
-# Shapley needs one evaluation per channel coalition: only for a modest number of channels.
-SHAPLEY_MAX_CHANNELS = 16
 COLUMNS = [
     "conversion_type",
     "attribution_model",
@@ -27,18 +25,16 @@ COLUMNS = [
 
 
 def data_driven_credit(paths: pd.DataFrame) -> pd.DataFrame:
-    """Markov (and, when the channels are few enough, Shapley) credit for every conversion type
-    of a path table with columns conversion_type, path, conversions, conversion_value,
-    null_count."""
+    """Markov and Shapley credit for every conversion type of a path table with columns
+    conversion_type, path, conversions, conversion_value, null_count."""
     frames = []
     for conversion_type, group in paths.groupby("conversion_type", sort=True):
         table = group[["path", "conversions", "conversion_value", "null_count"]]
         markov = markov_attribution(table).assign(attribution_model="markov")
         frames.append(markov.assign(conversion_type=conversion_type))
-        channels = {c.strip() for p in table.path for c in p.split(">") if c.strip()}
-        if len(channels) <= SHAPLEY_MAX_CHANNELS:
-            shapley = shapley_attribution(table).assign(attribution_model="shapley")
-            frames.append(shapley.assign(conversion_type=conversion_type))
+        # the "total" game's Shapley value has a closed form: any number of channels
+        shapley = shapley_attribution(table).assign(attribution_model="shapley")
+        frames.append(shapley.assign(conversion_type=conversion_type))
     out = pd.concat(frames, ignore_index=True)
     out = out.rename(columns={"attributed_share": "credit_share"})
     for column in COLUMNS:
