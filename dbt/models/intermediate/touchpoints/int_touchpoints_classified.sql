@@ -38,27 +38,74 @@ campaign_types as (
 
 ),
 
+-- classification depends only on these inputs, which take few distinct values: classify each
+-- combination once (a range join over every touch was the slowest step at millions of touches)
+inputs as (
+
+    select distinct
+        touches.touch_category,
+        touches.touch_type,
+        touches.click_id_type,
+        touches.utm_source,
+        touches.utm_medium,
+        campaign_types.campaign_type,
+        touches.referrer_domain
+    from touches
+    left join campaign_types
+        on touches.crm_campaign_id = campaign_types.campaign_id
+
+),
+
+-- left join: a combination no taxonomy row matches keeps a null channel, which a test reports
+classes as (
+
+    select
+        inputs.*,
+        taxonomy.channel,
+        taxonomy.sub_channel,
+        taxonomy.priority as taxonomy_priority
+    from inputs
+    left join taxonomy
+        on taxonomy.touch_category = inputs.touch_category
+        and (taxonomy.touch_type is null or taxonomy.touch_type = inputs.touch_type)
+        and (taxonomy.click_id_type is null or taxonomy.click_id_type = inputs.click_id_type)
+        and (taxonomy.utm_source is null or inputs.utm_source like taxonomy.utm_source)
+        and (taxonomy.utm_medium is null or inputs.utm_medium like taxonomy.utm_medium)
+        and (taxonomy.campaign_type is null or taxonomy.campaign_type = inputs.campaign_type)
+        and (taxonomy.referrer_domain is null
+            or inputs.referrer_domain like taxonomy.referrer_domain)
+    qualify row_number() over (
+        partition by
+            inputs.touch_category,
+            inputs.touch_type,
+            inputs.click_id_type,
+            inputs.utm_source,
+            inputs.utm_medium,
+            inputs.campaign_type,
+            inputs.referrer_domain
+        order by taxonomy.priority
+    ) = 1
+
+),
+
 classified as (
 
     select
         touches.*,
-        taxonomy.channel,
-        taxonomy.sub_channel,
-        taxonomy.priority as taxonomy_priority
+        classes.channel,
+        classes.sub_channel,
+        classes.taxonomy_priority
     from touches
     left join campaign_types
         on touches.crm_campaign_id = campaign_types.campaign_id
-    -- left join: a touch no taxonomy row matches keeps a null channel, which a test reports
-    left join taxonomy
-        on taxonomy.touch_category = touches.touch_category
-        and (taxonomy.touch_type is null or taxonomy.touch_type = touches.touch_type)
-        and (taxonomy.click_id_type is null or taxonomy.click_id_type = touches.click_id_type)
-        and (taxonomy.utm_source is null or touches.utm_source like taxonomy.utm_source)
-        and (taxonomy.utm_medium is null or touches.utm_medium like taxonomy.utm_medium)
-        and (taxonomy.campaign_type is null or taxonomy.campaign_type = campaign_types.campaign_type)
-        and (taxonomy.referrer_domain is null
-            or touches.referrer_domain like taxonomy.referrer_domain)
-    qualify row_number() over (partition by touches.touchpoint_id order by taxonomy.priority) = 1
+    inner join classes
+        on touches.touch_category is not distinct from classes.touch_category
+        and touches.touch_type is not distinct from classes.touch_type
+        and touches.click_id_type is not distinct from classes.click_id_type
+        and touches.utm_source is not distinct from classes.utm_source
+        and touches.utm_medium is not distinct from classes.utm_medium
+        and campaign_types.campaign_type is not distinct from classes.campaign_type
+        and touches.referrer_domain is not distinct from classes.referrer_domain
 
 ),
 

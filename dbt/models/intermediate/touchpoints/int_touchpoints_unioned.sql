@@ -45,7 +45,7 @@ ad_campaigns_by_utm as (
 
 ),
 
-ad_clicks as (
+ad_clicks as materialized (
 
     {% for platform in ['google_ads', 'meta_ads', 'linkedin_ads'] %}
     select
@@ -189,7 +189,7 @@ sales_activities as (
 
 ),
 
-unioned as (
+unioned as materialized (
 
     select * from ad_clicks
     union all
