@@ -242,11 +242,7 @@ final as (
 
         -- timestamps
         unioned.touched_at,
-        greatest(
-            unioned.loaded_at,
-            coalesce(links.identity_loaded_at, unioned.loaded_at),
-            coalesce(persons.identity_loaded_at, unioned.loaded_at)
-        ) as changed_at
+        unioned.loaded_at
 
     from unioned
     left join {{ ref('int_person_records_linked') }} as links
