@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
@@ -13,28 +14,55 @@ from dagster_project.attribution import markov_attribution, shapley_attribution
 
 SCHEMA = "attribution"
 TABLE = f"{SCHEMA}.data_driven_channel_credit"
+# the conversion-rate game enumerates channel coalitions: exact up to this many channels
+SHAPLEY_RATE_MAX_CHANNELS = 20
 COLUMNS = [
     "conversion_type",
     "attribution_model",
     "channel",
     "removal_effect",
+    "shapley_value",
     "credit_share",
     "attributed_conversions",
     "attributed_value",
 ]
 
 
+def _cents(values: pd.Series, total: float) -> pd.Series:
+    """Round to cents so that the parts add up to the total exactly (largest remainder)."""
+    total_cents = round(total * 100)
+    raw = values.fillna(0).to_numpy() * 100
+    floors = np.floor(raw)
+    leftover = int(total_cents - floors.sum())
+    order = np.argsort(-(raw - floors), kind="stable")
+    floors[order[: max(leftover, 0)]] += 1
+    return pd.Series(floors / 100, index=values.index)
+
+
 def data_driven_credit(paths: pd.DataFrame) -> pd.DataFrame:
     """Markov and Shapley credit for every conversion type of a path table with columns
-    conversion_type, path, conversions, conversion_value, null_count."""
+    conversion_type, path, conversions, conversion_value, null_count.
+
+    Markov removal effects come from the absorbing chain of converting and non-converting
+    paths; the value is split by the same shares as the conversions. Shapley uses the
+    conversion-rate game (which also learns from the non-converting journeys) when the channels
+    are few enough to enumerate, else the total-conversions game, whose closed form scales.
+    Attributed values are rounded to cents that add up to the path table's total value."""
     frames = []
     for conversion_type, group in paths.groupby("conversion_type", sort=True):
         table = group[["path", "conversions", "conversion_value", "null_count"]]
-        markov = markov_attribution(table).assign(attribution_model="markov")
-        frames.append(markov.assign(conversion_type=conversion_type))
-        # the "total" game's Shapley value has a closed form: any number of channels
-        shapley = shapley_attribution(table).assign(attribution_model="shapley")
-        frames.append(shapley.assign(conversion_type=conversion_type))
+        total_value = float(table.conversion_value.sum())
+        channels = {c.strip() for p in table.path for c in str(p).split(">") if c.strip()}
+        game = "rate" if len(channels) <= SHAPLEY_RATE_MAX_CHANNELS else "total"
+        for model, credit in (
+            ("markov", markov_attribution(table)),
+            ("shapley", shapley_attribution(table, characteristic=game)),
+        ):
+            credit = credit.assign(attribution_model=model, conversion_type=conversion_type)
+            credit["attributed_value"] = _cents(credit.attributed_value, total_value)
+            frames.append(credit)
+    if not frames:
+        return pd.DataFrame(columns=COLUMNS)
     out = pd.concat(frames, ignore_index=True)
     out = out.rename(columns={"attributed_share": "credit_share"})
     for column in COLUMNS:
@@ -67,12 +95,16 @@ def data_driven_channel_credit(duckdb: DuckDBResource) -> dg.MaterializeResult:
         con.execute(f"create or replace table {TABLE} as select * from credit")
         con.execute("commit")
         con.unregister("credit")
-    summary = credit.pivot_table(
-        index="channel",
-        columns=["conversion_type", "attribution_model"],
-        values="attributed_value",
-        aggfunc="sum",
-    ).round(0)
+    summary = (
+        credit.pivot_table(
+            index="channel",
+            columns=["conversion_type", "attribution_model"],
+            values="attributed_value",
+            aggfunc="sum",
+        ).round(0)
+        if len(credit)
+        else pd.DataFrame({"channel": []})
+    )
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(credit),

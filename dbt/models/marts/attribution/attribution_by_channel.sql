@@ -25,9 +25,9 @@ final as (
         sum(credit_fraction) as credited_conversions,
         sum(credited_amount) as credited_amount,
         count(touchpoint_id) as credited_touches,
-        sum(credited_amount) / sum(sum(credited_amount)) over (
+        sum(credited_amount) / nullif(sum(sum(credited_amount)) over (
             partition by conversion_type, attribution_model
-        ) as share_of_amount
+        ), 0) as share_of_amount
 
     from credits
     group by conversion_type, attribution_model, channel

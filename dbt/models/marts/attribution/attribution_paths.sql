@@ -3,7 +3,9 @@
     distinct ordered path of marketing channels, with how many journeys on that path converted
     (and their value) and how many did not. Converting journeys are the eligible marketing
     touches of each conversion; non-converting ones are the journeys without a deal
-    (non_converting_journeys) and, for bookings and billed revenue, the lost deals. An empty
+    (non_converting_journeys, their last `journey_lookback_days` like a converting journey's
+    window) and, for bookings and billed revenue, the lost deals. Conversions of zero or
+    negative value (billed revenue not yet collected, or refunded) are left out. An empty
     path ('') is a conversion without a marketing touch.
 -#}
 
@@ -37,8 +39,7 @@ converting as (
     inner join credits
         on conversions.conversion_id = credits.conversion_id
     -- a won deal nothing was billed for yet is not (yet) a billed-revenue conversion
-    where conversions.conversion_type <> 'billed_revenue'
-        or conversions.conversion_amount > 0
+    where conversions.conversion_amount > 0
     group by conversions.conversion_type, conversions.conversion_id
 
 ),
@@ -62,9 +63,10 @@ lost as (
 
 never_converted as (
 
-    select marketing_channel_path as path
+    -- the last lookback window only, like the converting journeys
+    select recent_marketing_channel_path as path
     from {{ ref('non_converting_journeys') }}
-    where marketing_channel_path is not null
+    where recent_marketing_channel_path is not null
 
 ),
 

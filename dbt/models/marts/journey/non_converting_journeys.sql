@@ -36,6 +36,21 @@ keyed as (
 
 ),
 
+-- the last window of each journey, as long as a converting journey's lookback, so converting
+-- and non-converting paths compare like with like in data-driven attribution
+windowed as (
+
+    select
+        *,
+        touched_at >= {{ dbt.dateadd(
+            'day',
+            -var('journey_lookback_days', 90),
+            'max(touched_at) filter (where is_marketing_touch) over (partition by journey_key)'
+        ) }} as in_last_window
+    from keyed
+
+),
+
 final as (
 
     select
@@ -49,6 +64,8 @@ final as (
         string_agg(channel, ' > ' order by touched_at, touchpoint_id) as channel_path,
         string_agg(channel, ' > ' order by touched_at, touchpoint_id)
             filter (where is_marketing_touch) as marketing_channel_path,
+        string_agg(channel, ' > ' order by touched_at, touchpoint_id)
+            filter (where is_marketing_touch and in_last_window) as recent_marketing_channel_path,
 
         -- numerics
         count(*) as touches,
@@ -60,7 +77,7 @@ final as (
         min(touched_at) as first_touch_at,
         max(touched_at) as last_touch_at
 
-    from keyed
+    from windowed
     group by journey_key
 
 )
