@@ -28,14 +28,7 @@ touches as (
 
 contact_people as (
 
-    select
-        roles.opportunity_id,
-        links.person_key
-    from {{ ref('stg_crm__opportunity_contact_roles') }} as roles
-    inner join {{ ref('int_person_records_linked') }} as links
-        on links.record_type = 'contact'
-        and roles.contact_id = links.record_id
-    where links.person_key is not null
+    select * from {{ ref('int_opportunity_people_linked') }}
 
 ),
 
@@ -43,12 +36,10 @@ contact_people as (
 lead_milestones as (
 
     select
-        contact_people.opportunity_id,
-        min(persons.first_lead_created_at) as lead_created_at
+        opportunity_id,
+        min(first_lead_created_at) as lead_created_at
     from contact_people
-    inner join {{ ref('int_persons_resolved') }} as persons
-        on contact_people.person_key = persons.person_key
-    group by contact_people.opportunity_id
+    group by opportunity_id
 
 ),
 

@@ -19,15 +19,10 @@ journey as (
 lead_milestones as (
 
     select
-        roles.opportunity_id,
-        min(persons.first_lead_created_at) as lead_created_at
-    from {{ ref('stg_crm__opportunity_contact_roles') }} as roles
-    inner join {{ ref('int_person_records_linked') }} as links
-        on links.record_type = 'contact'
-        and roles.contact_id = links.record_id
-    inner join {{ ref('int_persons_resolved') }} as persons
-        on links.person_key = persons.person_key
-    group by roles.opportunity_id
+        opportunity_id,
+        min(first_lead_created_at) as lead_created_at
+    from {{ ref('int_opportunity_people_linked') }}
+    group by opportunity_id
 
 ),
 
