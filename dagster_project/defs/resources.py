@@ -19,6 +19,8 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt"
 
 WAREHOUSE_ENV = "RJW_DUCKDB_PATH"
 LANDING_ENV = "RJW_LANDING_DIR"
+REPORTS_ENV = "RJW_REPORTS_DIR"
+SERVING_ENV = "RJW_SERVING_DIR"
 
 
 def _path(env: str, default: Path) -> Path:
@@ -34,6 +36,16 @@ def warehouse_path() -> Path:
 
 def landing_path() -> Path:
     return _path(LANDING_ENV, REPO_ROOT / "data" / "landing")
+
+
+def reports_path() -> Path:
+    """Where the HTML reports (business report, data-quality report) are written."""
+    return _path(REPORTS_ENV, REPO_ROOT / "data" / "reports")
+
+
+def serving_path() -> Path:
+    """Where the read-only DuckDB snapshot for analysts is published."""
+    return _path(SERVING_ENV, REPO_ROOT / "data" / "serving")
 
 
 class LandingZone(dg.ConfigurableResource):

@@ -1,0 +1,1 @@
+"""Publishing: the HTML report, the read-only DuckDB snapshot and PostgreSQL for BI tools."""
