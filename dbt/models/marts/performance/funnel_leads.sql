@@ -68,7 +68,14 @@ people as (
 
 opportunities as (
 
-    select * from {{ ref('opportunities') }}
+    select
+        opportunity_id,
+        created_at,
+        -- a won deal without stage history was won on its close date
+        case
+            when is_won then coalesce(won_at, cast(close_date as timestamp))
+        end as won_at
+    from {{ ref('opportunities') }}
 
 ),
 
