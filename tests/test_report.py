@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -242,6 +243,7 @@ def _sample_data(**overrides) -> ReportData:
         sla_edges=[0.0, 1.0, 24.0, 48.0],
         sla_counts=[3, 4, 2],
         sla_overflow=1,
+        sla_within=7,
         sla_never_followed_up=2,
         sla_awaiting=1,
         quality=[
@@ -537,3 +539,22 @@ def test_a_long_legend_wraps_inside_the_chart():
     # the bars start below the legend
     top_bar = min(float(b.get("y")) for b in _bars(svg))
     assert top_bar > max(float(s.get("y")) for s in swatches) + 10
+
+
+def test_empty_marts_give_a_report_of_zeros_not_an_error(report, tmp_path):
+    """Before any data lands the marts are empty: the report still renders, cleanly."""
+    warehouse = tmp_path / "empty.duckdb"
+    shutil.copy(report["warehouse"], warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        for mart in MARTS:
+            con.execute(f"delete from marts.{mart}")
+        data = read_report_data(con)
+    assert data.funnel[0] == ("Leads", 0)
+    assert data.sla_target_hours is None
+    page = tmp_path / REPORT_FILE
+    write_atomically(page, render_report(data))
+    text = page.read_text()
+    assert "No marketing spend recorded yet." in text and "No leads yet." in text
+    facts = render_in_browser(page)
+    _assert_renders_cleanly(facts)
+    assert facts["kpis"]["pipeline"] == "n/a"

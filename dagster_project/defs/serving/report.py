@@ -129,10 +129,11 @@ class ReportData:
     primary_model: str
     comparison_model: str
     returns: dict[str, list[ChannelReturn]]  # attribution model -> channels
-    sla_target_hours: float
+    sla_target_hours: float | None  # None when no lead became an MQL
     sla_edges: list[float]
     sla_counts: list[int]
     sla_overflow: int
+    sla_within: int
     sla_never_followed_up: int
     sla_awaiting: int
     quality: list[ChannelQuality]
@@ -151,20 +152,7 @@ def _f(value: Any) -> float | None:
 
 
 def _one(con, sql: str, params: Sequence[Any] = ()) -> tuple:
-    row = con.execute(sql, list(params)).fetchone()
-    if row is None:
-        raise ValueError(f"report query returned no row: {sql.strip().splitlines()[0]}")
-    return row
-
-
-def _model_exists(con, model: str) -> bool:
-    return bool(
-        _one(
-            con,
-            "select count(*) from marts.marketing_return_by_channel where attribution_model = ?",
-            [model],
-        )[0]
-    )
+    return con.execute(sql, list(params)).fetchone()
 
 
 def _returns(con, model: str) -> list[ChannelReturn]:
@@ -207,31 +195,37 @@ def _ratio(numerator: float | None, denominator: float | None) -> float | None:
 def read_report_data(
     con, *, comparison_model: str = "linear", generated_at: datetime | None = None
 ) -> ReportData:
-    """Read the report's figures from the performance marts with read-only queries.
+    """Read the report's figures from the performance marts, in one read-only transaction (a
+    consistent snapshot; a write would fail).
 
     The primary attribution model is the one the marts flag as default (dbt var
-    ``return_attribution_model``); ``comparison_model`` is shown beside it."""
-    default = con.execute(
-        "select distinct attribution_model from marts.marketing_return_by_channel "
-        "where is_default_model"
-    ).fetchall()
-    if len(default) != 1:
+    ``return_attribution_model``); ``comparison_model`` is shown beside it. Empty marts (no
+    data loaded yet) give a report of zeros and "n/a", not an error."""
+    con.execute("begin transaction read only")
+    try:
+        return _read(con, comparison_model, generated_at or datetime.now(UTC))
+    finally:
+        con.execute("rollback")
+
+
+def _read(con, comparison_model: str, generated_at: datetime) -> ReportData:
+    models = dict(
+        con.execute(
+            "select attribution_model, bool_or(is_default_model) "
+            "from marts.marketing_return_by_channel group by 1 order by 1"
+        ).fetchall()
+    )
+    default = [m for m, is_default in models.items() if is_default]
+    if models and len(default) != 1:
         raise ValueError(
             "marts.marketing_return_by_channel must flag exactly one default attribution model "
-            f"(is_default_model), found {[d[0] for d in default]}"
+            f"(is_default_model), found {default}"
         )
-    primary = default[0][0]
-    if not _model_exists(con, comparison_model):
-        known = [
-            r[0]
-            for r in con.execute(
-                "select distinct attribution_model from marts.marketing_return_by_channel "
-                "order by 1"
-            ).fetchall()
-        ]
+    primary = default[0] if default else ""
+    if models and comparison_model not in models:
         raise ValueError(
             f"comparison model {comparison_model!r} is not in "
-            f"marts.marketing_return_by_channel (models: {', '.join(known)})"
+            f"marts.marketing_return_by_channel (models: {', '.join(models)})"
         )
     returns = {primary: _returns(con, primary)}
     returns[comparison_model] = _returns(con, comparison_model)
@@ -258,6 +252,7 @@ def read_report_data(
             "from marts.pipeline_sourcing",
         )
     )
+    # the 'overall' rows are missing only when there are no leads / MQLs at all
     funnel_row = _one(
         con,
         """
@@ -266,17 +261,17 @@ def read_report_data(
         from marts.funnel_conversion
         where dimension_type = 'overall'
         """,
-    )
+    ) or (0, 0, 0, 0, 0, 0, 0, None, None)
     sla_row = _one(
         con,
         """
         select sla_target_hours, median_hours_to_first_activity, breach_rate,
-            never_followed_up, awaiting_follow_up
+            never_followed_up, awaiting_follow_up, followed_up_within_sla
         from marts.lead_handoff_sla
         where dimension_type = 'overall'
         """,
-    )
-    target = float(sla_row[0])
+    ) or (None, None, None, 0, 0, 0)
+    target = _f(sla_row[0])
     headlines = [
         Headline(
             "pipeline",
@@ -320,7 +315,7 @@ def read_report_data(
             "SLA breach rate",
             _f(sla_row[2]),
             "percent",
-            f"late or never followed up (target {target:g} h)",
+            "late or never followed up" + (f" (target {target:g} h)" if target else ""),
         ),
         Headline(
             "marketing_sourced_share",
@@ -331,7 +326,7 @@ def read_report_data(
         ),
     ]
 
-    edges = sorted({*SLA_EDGES, target})
+    edges = sorted({*SLA_EDGES, *([target] if target else [])})
     # one row per bin [lower, upper); the last bin, [last edge, infinity), is the overflow bar
     lowers, uppers = edges, [*edges[1:], float("inf")]
     binned = dict(
@@ -392,7 +387,7 @@ def read_report_data(
     as_of = _one(con, "select max(as_of_at) from marts.lead_handoffs")[0]
 
     return ReportData(
-        generated_at=generated_at or datetime.now(UTC),
+        generated_at=generated_at,
         currency=currency,
         headlines=headlines,
         funnel=list(
@@ -409,6 +404,7 @@ def read_report_data(
         sla_edges=edges,
         sla_counts=counts,
         sla_overflow=overflow,
+        sla_within=int(sla_row[5]),
         sla_never_followed_up=int(sla_row[3]),
         sla_awaiting=int(sla_row[4]),
         quality=list(quality.values()),
@@ -553,22 +549,24 @@ def _roi_html(data: ReportData) -> str:
     by_channel = {r.channel: r for r in data.returns[primary]}
     other_by_channel = {r.channel: r for r in data.returns[other]}
     spent = [r.channel for r in data.returns[primary] if r.spend > 0][:MAX_CHANNELS]
-    chart = charts.bar_chart(
-        spent,
-        [
-            Series(model_name(primary), [by_channel[c].roas_bookings for c in spent]),
-            Series(
-                model_name(other),
-                [
-                    other_by_channel[c].roas_bookings if c in other_by_channel else None
-                    for c in spent
-                ],
-            ),
-        ],
-        title=f"Return on ad spend (bookings) per channel: {model_name(primary)} and "
-        f"{model_name(other)} attribution",
-        value_format=ratio,
-    )
+    chart = '<p class="note">No marketing spend recorded yet.</p>'
+    if spent:
+        chart = charts.bar_chart(
+            spent,
+            [
+                Series(model_name(primary), [by_channel[c].roas_bookings for c in spent]),
+                Series(
+                    model_name(other),
+                    [
+                        other_by_channel[c].roas_bookings if c in other_by_channel else None
+                        for c in spent
+                    ],
+                ),
+            ],
+            title=f"Return on ad spend (bookings) per channel: {model_name(primary)} and "
+            f"{model_name(other)} attribution",
+            value_format=ratio,
+        )
     cur = data.currency
     rows = [
         [
@@ -622,6 +620,14 @@ def _roi_html(data: ReportData) -> str:
 
 def _sla_html(data: ReportData) -> str:
     target = data.sla_target_hours
+    followed = sum(data.sla_counts) + data.sla_overflow
+    if target is None:
+        return _section(
+            "sla",
+            "Speed to lead",
+            "hours from MQL to the first sales activity, against the SLA target.",
+            '<p class="note">No lead has become an MQL yet.</p>',
+        )
     chart = charts.histogram(
         data.sla_edges,
         data.sla_counts,
@@ -631,13 +637,8 @@ def _sla_html(data: ReportData) -> str:
         title="Speed to lead: hours from MQL to the first sales activity",
         x_label="hours from MQL to the first sales activity (bins widen to the right)",
     )
-    followed = sum(data.sla_counts) + data.sla_overflow
-    within = sum(c for c, lo in zip(data.sla_counts, data.sla_edges, strict=False) if lo < target)
     rows = [
-        [
-            f"{lo:g}–{hi:g} h",
-            f"{c:,}",
-        ]
+        [f"{lo:g}–{hi:g} h", f"{c:,}"]
         for lo, hi, c in zip(data.sla_edges, data.sla_edges[1:], data.sla_counts, strict=False)
     ]
     rows.append([f"≥ {data.sla_edges[-1]:g} h", f"{data.sla_overflow:,}"])
@@ -648,9 +649,9 @@ def _sla_html(data: ReportData) -> str:
         f"hours; bars left of the dashed line met the {target:g}-hour target. MQLs never "
         f"followed up are not in the bars but count as breaches.",
         chart,
-        f'<p class="note">{followed:,} MQLs followed up ({within:,} within the target), '
-        f"{data.sla_never_followed_up:,} never followed up, {data.sla_awaiting:,} still inside "
-        f"their target window.</p>",
+        f'<p class="note">{followed:,} MQLs followed up ({data.sla_within:,} within the '
+        f"target), {data.sla_never_followed_up:,} never followed up, {data.sla_awaiting:,} "
+        f"still inside their target window.</p>",
         _table(["hours", "MQLs"], rows, "Distribution numbers"),
     )
 
@@ -662,15 +663,17 @@ def _quality_html(data: ReportData) -> str:
         for reason, n in q.reasons.items():
             totals[reason] = totals.get(reason, 0) + n
     reasons = sorted(totals, key=lambda r: (-totals[r], r))
-    chart = charts.stacked_bar_chart(
-        [f"{q.channel} ({q.leads:,})" for q in shown],
-        [
-            Series(reason, [_ratio(q.reasons.get(reason, 0), q.leads) or 0.0 for q in shown])
-            for reason in reasons
-        ],
-        title="Lead quality: share of each channel's leads disqualified, by reason",
-        value_format=percent,
-    )
+    chart = '<p class="note">No leads yet.</p>'
+    if shown:
+        chart = charts.stacked_bar_chart(
+            [f"{q.channel} ({q.leads:,})" for q in shown],
+            [
+                Series(reason, [_ratio(q.reasons.get(reason, 0), q.leads) or 0.0 for q in shown])
+                for reason in reasons
+            ],
+            title="Lead quality: share of each channel's leads disqualified, by reason",
+            value_format=percent,
+        )
     rows = [
         [
             q.channel,
