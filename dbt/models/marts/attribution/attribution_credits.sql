@@ -185,16 +185,26 @@ fractions as (
 ),
 
 -- cents by the largest-remainder method: the floors, then one more cent for the largest
--- remainders until the conversion amount is reached exactly
-cents as (
+-- remainders until the conversion amount is reached exactly. The exact share is rounded to a
+-- millionth of a cent first: fractions are floating-point sums whose last bits depend on the
+-- order the threads added them, and unrounded they flip floors and ties between rebuilds.
+exact_cents as (
 
     select
         *,
         cast(round(abs(conversion_amount) * 100) as bigint) as amount_cents,
-        floor(round(abs(conversion_amount) * 100) * credit_fraction) as floor_cents,
-        round(abs(conversion_amount) * 100) * credit_fraction
-            - floor(round(abs(conversion_amount) * 100) * credit_fraction) as remainder_cents
+        round(round(abs(conversion_amount) * 100) * credit_fraction, 6) as share_cents
     from fractions
+
+),
+
+cents as (
+
+    select
+        *,
+        floor(share_cents) as floor_cents,
+        share_cents - floor(share_cents) as remainder_cents
+    from exact_cents
 
 ),
 
