@@ -27,17 +27,19 @@ from dagster_project.defs.resources import REPO_ROOT
 from dagster_project.defs.serving import charts
 from dagster_project.defs.serving.charts import Series
 from dagster_project.defs.serving.report import (
-    MARTS,
     REPORT_FILE,
+    money,
+    render_report,
+    write_atomically,
+)
+from dagster_project.defs.serving.report_data import (
+    MARTS,
     ChannelQuality,
     ChannelReturn,
     Headline,
     ReportData,
     SourcingQuality,
-    money,
     read_report_data,
-    render_report,
-    write_atomically,
 )
 
 SVG = "{http://www.w3.org/2000/svg}"
