@@ -1,0 +1,819 @@
+"""Validation of one raw table: Great Expectations on the new rows, DuckDB SQL on the whole table.
+
+Why this split (and not GX's SQL datasource, nor dagster-ge):
+
+- GX 1.24's SQL datasource fails on DuckDB (every expectation errors: GX issues #10738, #11579),
+  and dagster-ge only supports GX 0.x. So the row-level expectations run on GX's **pandas**
+  datasource.
+- Pulling a whole raw table into pandas on every run would not scale (raw tables keep every
+  version of every record: millions of rows, most of them validated long ago). GX therefore
+  validates only the **rows of loads not yet accepted**: the ``_load_id`` s of current manifest
+  rows (``raw_meta.current_files``) that have no row in ``raw_meta.quality_accepted_loads`` for
+  this suite's fingerprint. A nightly run validates the night's files; the first run validates
+  everything once. A load that fails stays pending (and keeps failing and blocking) until its
+  file is replaced by a corrected one. Editing a suite re-validates every load once.
+- The batch is fetched from DuckDB in chunks of ``CHUNK_ROWS`` (only the columns the suite reads),
+  so memory stays flat whatever the size of a file. Every GX expectation used here is a
+  row-by-row (map) expectation, so the chunk results add up exactly.
+- Checks that need sets of rows run as **DuckDB SQL** instead: keys unique per (key, version)
+  within each file (a duplicate can straddle two chunks), the table's columns and types against
+  the contract, columns a new file left empty while every other load fills them, rejected rows
+  and truncated files (from the loader's ``raw_meta.load_rejects``), row volume against the
+  previous load, and freshness over the whole table. Each is one aggregate query: milliseconds
+  to a second on millions of rows.
+
+Every result is a ``Finding``: table, check, expectation, column, severity, failing rows, example
+values and where they came from (``_source_uri:_source_line``).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+
+from dagster_project.defs.quality.suite import (
+    GX_CHECKS,
+    ExpectationSpec,
+    Settings,
+    Suite,
+    suite_parameters,
+)
+from dagster_project.defs.sources.contracts import LINEAGE_COLUMNS, META_SCHEMA
+
+CHUNK_ROWS = 1_000_000  # rows per pandas chunk handed to GX
+EXAMPLES = 5  # example values kept per failing expectation
+ACCEPTED_TABLE = f"{META_SCHEMA}.quality_accepted_loads"
+
+Level = Literal["ERROR", "WARN"]
+LEVEL: dict[str, Level] = {"critical": "ERROR", "warning": "WARN"}
+
+
+@dataclass
+class Finding:
+    """The outcome of one expectation (GX) or one SQL rule on one raw table."""
+
+    check: str
+    table: str
+    expectation: str
+    column: str | None
+    severity: Level
+    passed: bool
+    failing_rows: int = 0
+    rows_checked: int = 0
+    examples: list[str] = field(default_factory=list)
+    message: str = ""
+    notes: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class PendingLoad:
+    """A current load (one file version) not yet accepted by the quality gate."""
+
+    load_id: int
+    source_uri: str
+    rows_received: int
+    rows_loaded: int
+    rows_rejected: int
+    extra_columns: list[str]
+    status: str
+    size_bytes: int | None
+
+
+@dataclass
+class Evaluation:
+    """Everything one quality run found on one raw table."""
+
+    table: str
+    findings: list[Finding]
+    loads: list[PendingLoad]
+    rows_validated: int
+    seconds: dict[str, float]
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def for_check(self, check: str) -> list[Finding]:
+        return [f for f in self.findings if f.check == check]
+
+    @property
+    def blocking_failures(self) -> list[Finding]:
+        return [f for f in self.findings if not f.passed and f.severity == "ERROR"]
+
+
+# ------------------------------------------------------------------------------------ helpers
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _short(value: Any, width: int = 80) -> str:
+    missing = value is None or (isinstance(value, float) and value != value)  # None, NaN
+    text = "NULL" if missing else str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _where(uri: Any, line: Any) -> str:
+    return f"{uri}:{line}" if uri is not None else "(unknown source)"
+
+
+def ensure_quality_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """``raw_meta.quality_accepted_loads``: the loads that passed every blocking check."""
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {META_SCHEMA}")
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {ACCEPTED_TABLE} (load_id BIGINT NOT NULL, "
+        "table_name VARCHAR NOT NULL, suite_fingerprint VARCHAR NOT NULL, "
+        "run_id VARCHAR, accepted_at TIMESTAMPTZ NOT NULL)"
+    )
+
+
+def pending_loads(con: duckdb.DuckDBPyConnection, suite: Suite) -> list[PendingLoad]:
+    """Current loads of the table that this suite version has not accepted yet."""
+    rows = con.execute(
+        f"""
+        select load_id, source_uri, rows_received, rows_loaded, rows_rejected,
+               coalesce(extra_columns, []), status, size_bytes
+        from {META_SCHEMA}.current_files as f
+        where table_name = ?
+          and not exists (
+              select 1 from {ACCEPTED_TABLE} as a
+              where a.load_id = f.load_id and a.suite_fingerprint = ?
+          )
+        order by load_id
+        """,
+        [suite.table, suite.fingerprint],
+    ).fetchall()
+    return [PendingLoad(*r[:5], list(r[5]), r[6], r[7]) for r in rows]
+
+
+def accept_loads(
+    con: duckdb.DuckDBPyConnection, suite: Suite, loads: list[PendingLoad], run_id: str | None
+) -> None:
+    """Mark loads as validated for this suite version: later runs skip their rows."""
+    if not loads:
+        return
+    now = datetime.now(UTC)
+    con.executemany(
+        f"INSERT INTO {ACCEPTED_TABLE} VALUES (?, ?, ?, ?, ?)",
+        [[ld.load_id, suite.table, suite.fingerprint, run_id, now] for ld in loads],
+    )
+
+
+# ------------------------------------------------------------------------- Great Expectations
+@cache
+def _gx_context():
+    """One ephemeral GX context per process: no files, no analytics, no progress bars."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    context = gx.get_context(
+        mode="ephemeral",
+        project_config=DataContextConfig(
+            analytics_enabled=False,
+            progress_bars=ProgressBarsConfig(globally=False),
+            store_backend_defaults=InMemoryStoreBackendDefaults(),
+        ),
+    )
+    context.data_sources.add_pandas("raw")
+    return context
+
+
+_GX_PLANS: dict[tuple[str, str], Any] = {}
+
+
+def _gx_plan(suite: Suite):
+    """The GX batch definition and suite of one table (per suite version, per process)."""
+    key = (suite.table, suite.fingerprint)
+    if key not in _GX_PLANS:
+        context = _gx_context()
+        source = context.data_sources.get("raw")
+        name = f"{suite.table}@{suite.fingerprint[:12]}"
+        asset = source.add_dataframe_asset(name=name)
+        batch_definition = asset.add_batch_definition_whole_dataframe("new_loads")
+        gx_suite = suite.gx_suite()
+        gx_suite.name = name
+        _GX_PLANS[key] = (batch_definition, context.suites.add(gx_suite))
+    return _GX_PLANS[key]
+
+
+def _batch_sql(suite: Suite, load_ids: list[int]) -> str:
+    cols = [_ident(c) for c in suite.batch_columns]
+    cols += [f"{expr} AS {_ident(name)}" for name, expr in suite.derived.items()]
+    cols += ["_source_uri", "_source_line"]
+    ids = ", ".join(str(int(i)) for i in load_ids)
+    return f"SELECT {', '.join(cols)} FROM {suite.table} WHERE _load_id IN ({ids})"
+
+
+@dataclass
+class _Tally:
+    """GX results of one expectation, added up over the chunks of a batch."""
+
+    spec: ExpectationSpec
+    elements: int = 0
+    missing: int = 0
+    unexpected: int = 0
+    all_success: bool = True
+    examples: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    observed: Any = None
+    counted: bool = False  # a map expectation: GX reports unexpected_count
+
+
+def _example(spec: ExpectationSpec, entry: dict[str, Any]) -> str:
+    values = [f"{c}={_short(entry.get(c))}" for c in spec.columns if c in entry]
+    value = values[0].split("=", 1)[1] if len(values) == 1 else ", ".join(values)
+    return f"{value} at {_where(entry.get('_source_uri'), entry.get('_source_line'))}"
+
+
+def _add_result(tally: _Tally, result: Any) -> None:
+    data = result.result or {}
+    info = result.exception_info or {}
+    if info.get("raised_exception"):
+        tally.errors.append(str(info.get("exception_message")))
+    tally.all_success &= bool(result.success)
+    tally.counted |= "unexpected_count" in data
+    tally.elements += int(data.get("element_count") or 0)
+    tally.missing += int(data.get("missing_count") or 0)
+    tally.unexpected += int(data.get("unexpected_count") or 0)
+    tally.observed = data.get("observed_value", tally.observed)
+    for entry in data.get("partial_unexpected_index_list") or []:
+        if len(tally.examples) < EXAMPLES:
+            tally.examples.append(_example(tally.spec, entry))
+    if not data.get("partial_unexpected_index_list"):
+        for value in data.get("partial_unexpected_list") or []:
+            if len(tally.examples) < EXAMPLES:
+                tally.examples.append(_short(value))
+
+
+def _finding(table: str, tally: _Tally) -> Finding:
+    spec = tally.spec
+    if tally.errors:
+        passed = False
+    elif tally.counted:
+        # recomputed over all chunks: a `mostly` threshold is about the whole batch
+        checked = tally.elements - tally.missing
+        mostly = float(spec.kwargs.get("mostly", 1.0))
+        passed = (
+            tally.unexpected == 0 if mostly >= 1 else tally.unexpected <= (1 - mostly) * checked
+        )
+    else:
+        passed = tally.all_success
+    column = ", ".join(spec.columns) or None
+    what = spec.type.removeprefix("expect_").replace("_", " ")
+    kwargs = {k: v for k, v in spec.kwargs.items() if k not in ("column", "column_A", "column_B")}
+    detail = f" {json.dumps(kwargs, default=str)}" if kwargs else ""
+    if passed:
+        message = f"{table}.{column}: {what} holds for {tally.elements} rows"
+    elif tally.errors:
+        message = f"{table}.{column}: {what} could not be evaluated: {tally.errors[0]}"
+    else:
+        message = (
+            f"{table}.{column}: {what}{detail} fails for {tally.unexpected} of "
+            f"{tally.elements} rows, e.g. {'; '.join(tally.examples) or tally.observed}"
+        )
+    return Finding(
+        check=spec.check,
+        table=table,
+        expectation=spec.type,
+        column=column,
+        severity=LEVEL[spec.severity],
+        passed=passed,
+        failing_rows=tally.unexpected,
+        rows_checked=tally.elements,
+        examples=list(tally.examples),
+        message=message,
+        notes=spec.notes,
+    )
+
+
+def run_expectations(
+    con: duckdb.DuckDBPyConnection,
+    suite: Suite,
+    load_ids: list[int],
+    now: datetime | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> tuple[list[Finding], int]:
+    """Validate the rows of ``load_ids`` with the suite's GX expectations, chunk by chunk.
+
+    Returns one finding per expectation (results added up over the chunks) and the row count.
+    """
+    tallies = [_Tally(spec) for spec in suite.expectations]
+    rows = 0
+    if load_ids and tallies:
+        batch_definition, gx_suite = _gx_plan(suite)
+        parameters = suite_parameters(now)
+        result_format = {
+            "result_format": "SUMMARY",
+            "partial_unexpected_count": EXAMPLES,
+            "unexpected_index_column_names": ["_source_uri", "_source_line"],
+        }
+        cursor = con.execute(_batch_sql(suite, load_ids))
+        vectors = max(1, chunk_rows // 2048)  # DuckDB hands out rows in vectors of 2048
+        while True:
+            frame = cursor.fetch_df_chunk(vectors)
+            if frame.empty:
+                break
+            rows += len(frame)
+            batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+            validation = batch.validate(
+                gx_suite, result_format=result_format, expectation_parameters=parameters
+            )
+            by_id = {r.expectation_config.id: r for r in validation.results}
+            for tally, expectation in zip(tallies, gx_suite.expectations, strict=True):
+                _add_result(tally, by_id[expectation.id])
+    return [_finding(suite.table, t) for t in tallies], rows
+
+
+# --------------------------------------------------------------------------------- SQL checks
+def check_schema(con: duckdb.DuckDBPyConnection, suite: Suite) -> Finding:
+    """The raw table has every contract and lineage column with the contract's type.
+
+    The loader adds missing columns but never retypes one, so a contract whose type changed
+    after the table was created would otherwise load values into the old type unnoticed.
+    """
+    wanted = {c.name: c.type for c in suite.contract.columns} | LINEAGE_COLUMNS
+    normalised = con.execute(
+        "SELECT " + ", ".join(f"typeof(NULL::{t})" for t in wanted.values())
+    ).fetchone()
+    expected = {n.lower(): (n, t) for n, t in zip(wanted, normalised, strict=True)}
+    actual = {
+        r[0].lower(): r[1]
+        for r in con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() "
+            "WHERE schema_name = ? AND table_name = ?",
+            [suite.contract.schema, suite.contract.object],
+        ).fetchall()
+    }
+    problems = []
+    for key, (name, type_) in expected.items():
+        if key not in actual:
+            problems.append(f"{name} missing (contract type {type_})")
+        elif actual[key] != type_:
+            problems.append(f"{name} is {actual[key]}, the contract says {type_}")
+    message = (
+        f"{suite.table}: columns and types match the contract ({len(expected)} columns)"
+        if not problems
+        else f"{suite.table}: the table does not match its contract: {'; '.join(problems)}"
+    )
+    return Finding(
+        check="columns_and_types",
+        table=suite.table,
+        expectation="table columns and types match the contract",
+        column=", ".join(p.split(" ", 1)[0] for p in problems) or None,
+        severity="ERROR",
+        passed=not problems,
+        failing_rows=0,
+        rows_checked=0,
+        examples=problems[:EXAMPLES],
+        message=message,
+    )
+
+
+def check_vanished_columns(
+    con: duckdb.DuckDBPyConnection,
+    suite: Suite,
+    loads: list[PendingLoad],
+    min_other_rows: int = 20,
+    always_filled: float = 0.99,
+) -> list[Finding]:
+    """Contract columns a new file leaves empty although every other load fills them.
+
+    A required column missing from a file fails the load in the loader; an optional one is
+    loaded as NULL. If the other loads fill it in at least 99 % of their rows, the file most
+    likely renamed or dropped it: ERROR when the same file carries unknown columns (a rename,
+    the values sit in ``_extra``), WARN when it does not. Unknown columns alone are a WARN
+    (kept in ``_extra``, never lost).
+    """
+    findings: list[Finding] = []
+    if not loads:
+        return findings
+    columns = suite.contract.column_names
+    counts = con.execute(
+        "SELECT _load_id, count(*), "
+        + ", ".join(f"count({_ident(c)})" for c in columns)
+        + f" FROM {suite.table} GROUP BY _load_id"
+    ).fetchall()
+    per_load = {r[0]: (r[1], r[2:]) for r in counts}
+    total_rows = sum(n for n, _ in per_load.values())
+    total_filled = [sum(v[i] for _, v in per_load.values()) for i in range(len(columns))]
+    for load in loads:
+        rows, filled = per_load.get(load.load_id, (0, [0] * len(columns)))
+        others = total_rows - rows
+        vanished = []
+        if rows and others >= min_other_rows:
+            for i, col in enumerate(columns):
+                other_filled = total_filled[i] - filled[i]
+                if filled[i] == 0 and other_filled >= always_filled * others:
+                    vanished.append((col, other_filled / others))
+        extras = load.extra_columns
+        if vanished:
+            severity: Level = "ERROR" if extras else "WARN"
+            cols = ", ".join(c for c, _ in vanished)
+            hint = (
+                f"; the file carries unknown column(s) {', '.join(extras)} instead (kept in "
+                "_extra): renamed?"
+                if extras
+                else ": did the source stop sending it?"
+            )
+            findings.append(
+                Finding(
+                    check="columns_and_types",
+                    table=suite.table,
+                    expectation="no column vanishes from a new file",
+                    column=cols,
+                    severity=severity,
+                    passed=False,
+                    failing_rows=rows,
+                    rows_checked=rows,
+                    examples=[
+                        f"{c} empty in all {rows} rows of {load.source_uri}, filled in "
+                        f"{share:.0%} of the other {others} rows"
+                        for c, share in vanished[:EXAMPLES]
+                    ]
+                    + [f"unknown column {e}" for e in extras[:EXAMPLES]],
+                    message=f"{suite.table}.{cols}: empty in every row of {load.source_uri} "
+                    f"although the other loads fill it{hint}",
+                )
+            )
+        elif extras:
+            findings.append(
+                Finding(
+                    check="columns_and_types",
+                    table=suite.table,
+                    expectation="new files carry only contract columns",
+                    column=", ".join(extras),
+                    severity="WARN",
+                    passed=False,
+                    failing_rows=0,
+                    rows_checked=rows,
+                    examples=[f"{e} in {load.source_uri}" for e in extras[:EXAMPLES]],
+                    message=f"{suite.table}: {load.source_uri} carries column(s) the contract "
+                    f"does not know: {', '.join(extras)} (kept in _extra; add them to the "
+                    "contract to use them)",
+                )
+            )
+    if not findings:
+        findings.append(
+            Finding(
+                check="columns_and_types",
+                table=suite.table,
+                expectation="no column vanishes from a new file",
+                column=None,
+                severity="ERROR",
+                passed=True,
+                rows_checked=sum(per_load.get(ld.load_id, (0,))[0] for ld in loads),
+                message=f"{suite.table}: new files carry every column the other loads fill",
+            )
+        )
+    return findings
+
+
+def check_keys_unique(
+    con: duckdb.DuckDBPyConnection, suite: Suite, loads: list[PendingLoad]
+) -> Finding:
+    """A key (with its version field) appears at most once per source file.
+
+    Raw tables keep every version of a record, and the same version may arrive again in a
+    later, overlapping export: both are fine (staging keeps the newest, then the latest
+    export). Two rows with the same key and version in one file are not: the file contradicts
+    itself and staging would pick one of them at random.
+    """
+    key = list(suite.contract.primary_key)
+    if suite.contract.updated_at:
+        key.append(suite.contract.updated_at)
+    label = ", ".join(key)
+    ids = ", ".join(str(ld.load_id) for ld in loads) or "NULL"
+    cols = ", ".join(_ident(k) for k in key)
+    not_null = " AND ".join(f"{_ident(k)} IS NOT NULL" for k in suite.contract.primary_key)
+    groups = con.execute(
+        f"""
+        SELECT {cols}, _source_uri, count(*) AS n,
+               list(_source_line ORDER BY _source_line)[1:3] AS lines
+        FROM {suite.table}
+        WHERE _load_id IN ({ids}) AND {not_null}
+        GROUP BY ALL
+        HAVING count(*) > 1
+        ORDER BY n DESC, _source_uri
+        """
+    ).fetchall()
+    failing = sum(g[-2] for g in groups)
+    examples = [
+        f"{', '.join(_short(v) for v in g[: len(key)])} ×{g[-2]} at {g[len(key)]}:"
+        + ",".join(str(line) for line in g[-1])
+        for g in groups[:EXAMPLES]
+    ]
+    checked = sum(ld.rows_loaded for ld in loads)
+    message = (
+        f"{suite.table}.{label}: unique within every new file ({checked} rows)"
+        if not groups
+        else f"{suite.table}.{label}: {len(groups)} key(s) appear more than once in one file "
+        f"({failing} rows), e.g. {'; '.join(examples)}"
+    )
+    return Finding(
+        check="keys_unique_and_not_null",
+        table=suite.table,
+        expectation="key unique per (key, version) within each file",
+        column=label,
+        severity="ERROR",
+        passed=not groups,
+        failing_rows=failing,
+        rows_checked=checked,
+        examples=examples,
+        message=message,
+    )
+
+
+def _family(uri: str) -> str:
+    """A file's series: its name without digits (``leads_20261031T020000Z_full.csv`` ->
+    ``leads_TZ_full.csv``), so daily exports compare with daily exports, deltas with deltas."""
+    return re.sub(r"\d+", "", uri)
+
+
+def check_rejects_and_truncation(
+    con: duckdb.DuckDBPyConnection,
+    suite: Suite,
+    loads: list[PendingLoad],
+    landing_root: Path | None,
+    settings: Settings,
+) -> list[Finding]:
+    """Per new file: the share of rows the loader rejected, and whether the file was cut off.
+
+    The loader already keeps every unparseable line in ``raw_meta.load_rejects`` and reconciles
+    loaded + rejected = received; this gate decides whether the rejects are tolerable (WARN
+    above ``reject_warn_rate``, ERROR above ``reject_error_rate``). A file whose last line is
+    unterminated *and* was rejected was cut off mid-record (a transfer that stopped): ERROR,
+    whatever the share, because the rows after the cut are missing without a trace.
+    """
+    findings: list[Finding] = []
+    for load in loads:
+        rejects = con.execute(
+            f"""
+            SELECT line, column_name, error_type, reason, raw_record
+            FROM {META_SCHEMA}.load_rejects
+            WHERE load_id = ?
+            ORDER BY line
+            """,
+            [load.load_id],
+        ).fetchall()
+        lines = sorted({r[0] for r in rejects if r[0] is not None})
+        examples = [
+            f"line {r[0]}"
+            + (f" column {r[1]}" if r[1] else "")
+            + f": {r[2]} ({_short(r[3], 60)}): {_short(r[4], 60)}"
+            for r in rejects[:EXAMPLES]
+        ]
+        share = load.rows_rejected / load.rows_received if load.rows_received else 0.0
+        if load.rows_rejected:
+            severity: Level = "ERROR" if share > settings.reject_error_rate else "WARN"
+            passed = share <= settings.reject_warn_rate
+            columns = sorted({r[1] for r in rejects if r[1]})
+            findings.append(
+                Finding(
+                    check="load_completeness",
+                    table=suite.table,
+                    expectation="few rows rejected by the loader",
+                    column=", ".join(columns) or None,
+                    severity=severity,
+                    passed=passed,
+                    failing_rows=load.rows_rejected,
+                    rows_checked=load.rows_received,
+                    examples=examples,
+                    message=f"{suite.table}: the loader rejected {load.rows_rejected} of "
+                    f"{load.rows_received} rows ({share:.2%}) of {load.source_uri} "
+                    f"(WARN above {settings.reject_warn_rate:.0%}, ERROR above "
+                    f"{settings.reject_error_rate:.0%}), e.g. {'; '.join(examples[:2])}",
+                )
+            )
+        truncated = _truncated_at(con, suite.table, load, lines, landing_root)
+        if truncated is not None:
+            last = [r for r in rejects if r[0] == truncated]
+            column, value = _cut_point(Path(landing_root) / load.source_uri, suite, last)
+            findings.append(
+                Finding(
+                    check="load_completeness",
+                    table=suite.table,
+                    expectation="files end with a complete record",
+                    column=column,
+                    severity="ERROR",
+                    passed=False,
+                    failing_rows=1,
+                    rows_checked=load.rows_received,
+                    examples=[
+                        f"{_short(value, 60)} at {load.source_uri}:{truncated}"
+                        + (f" (cut inside {column})" if column else "")
+                    ],
+                    message=f"{suite.table}: {load.source_uri} ends in an incomplete record at "
+                    f"line {truncated}"
+                    + (f", cut inside column {column} ('{_short(value, 40)}')" if column else "")
+                    + f" (no final newline; the loader rejected it: {_short(last[0][3], 60)}): "
+                    "the file looks truncated and the rows after the cut are missing",
+                )
+            )
+    return findings
+
+
+def _truncated_at(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    load: PendingLoad,
+    reject_lines: list[int],
+    landing_root: Path | None,
+) -> int | None:
+    """The line of the cut if the file's last line lacks its newline and was rejected."""
+    if not reject_lines or landing_root is None or "://" in load.source_uri:
+        return None
+    path = Path(landing_root) / load.source_uri
+    if not path.is_file() or path.stat().st_size != load.size_bytes or not load.size_bytes:
+        return None  # the file changed or went away since it was loaded: nothing to read
+    with path.open("rb") as fh:
+        fh.seek(-1, 2)
+        if fh.read(1) == b"\n":
+            return None
+    last_loaded = con.execute(
+        f"SELECT max(_source_line) FROM {table} WHERE _load_id = ?", [load.load_id]
+    ).fetchone()[0]
+    last_reject = reject_lines[-1]
+    return last_reject if last_loaded is None or last_reject > last_loaded else None
+
+
+def _cut_point(path: Path, suite: Suite, rejects: list[tuple]) -> tuple[str | None, str]:
+    """The column a truncated record stops in, and its (cut) value.
+
+    CSV: DuckDB reports the fields it found ("Found: 17"), so the cut is in the 17th header
+    column. NDJSON: the last key the broken text still holds.
+    """
+    raw = str(rejects[0][4] or "")
+    if suite.contract.format == "csv":
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            header = next(csv.reader(fh), [])
+        fields = next(csv.reader([raw]), [""])
+        found = [int(m.group(1)) for r in rejects if (m := re.search(r"Found: (\d+)", r[3] or ""))]
+        if found and 0 < min(found) <= len(header):
+            return header[min(found) - 1].strip(), fields[-1]
+        return (rejects[0][1], fields[-1]) if rejects[0][1] else (None, raw[-40:])
+    keys = re.findall(r'"([^"\\]+)"\s*:', raw)
+    return (keys[-1] if keys else None), raw[-40:]
+
+
+def check_volume(
+    con: duckdb.DuckDBPyConnection, suite: Suite, loads: list[PendingLoad], settings: Settings
+) -> list[Finding]:
+    """Row volume of each new file against the previous load of the same file series (WARN).
+
+    A replaced file compares with the version it replaced; a new file with the latest earlier
+    file of its series (same name once digits are removed: daily full exports with daily full
+    exports, deltas with deltas). An empty file is a WARN too. WARN only: volumes do move, and a
+    truncated file is caught by its cut-off last record.
+    """
+    findings: list[Finding] = []
+    history = con.execute(
+        f"""
+        SELECT load_id, source_uri, rows_received, superseded_by
+        FROM {META_SCHEMA}.load_manifest
+        WHERE table_name = ?
+        ORDER BY load_id
+        """,
+        [suite.table],
+    ).fetchall()
+    for load in loads:
+        previous = [h for h in history if h[3] == load.load_id]  # the version it replaced
+        basis = "the version it replaced"
+        if not previous:
+            family = _family(load.source_uri)
+            previous = [
+                h
+                for h in history
+                if h[0] < load.load_id and h[1] != load.source_uri and _family(h[1]) == family
+            ][-1:]
+            basis = f"the previous file of its series ({previous[0][1]})" if previous else ""
+        if load.rows_received == 0:
+            problem = "is empty"
+        elif previous and load.rows_received < (1 - settings.volume_drop) * previous[-1][2]:
+            drop = 1 - load.rows_received / previous[-1][2]
+            problem = (
+                f"has {load.rows_received} rows, {drop:.0%} fewer than the {previous[-1][2]} "
+                f"of {basis}"
+            )
+        else:
+            continue
+        findings.append(
+            Finding(
+                check="load_completeness",
+                table=suite.table,
+                expectation="row volume holds against the previous load",
+                column=None,
+                severity="WARN",
+                passed=False,
+                failing_rows=0,
+                rows_checked=load.rows_received,
+                examples=[f"{load.source_uri}: {load.rows_received} rows"],
+                message=f"{suite.table}: {load.source_uri} {problem}",
+            )
+        )
+    return findings
+
+
+def check_freshness(
+    con: duckdb.DuckDBPyConnection, suite: Suite, settings: Settings
+) -> tuple[Finding, dict[str, Any]]:
+    """WARN when the newest record of the table is older than the allowed age."""
+    max_age = settings.max_age_hours(suite)
+    as_of = settings.freshness_as_of or datetime.now(UTC)
+    if suite.freshness is None or max_age is None:
+        return (
+            Finding(
+                check="freshness",
+                table=suite.table,
+                expectation="newest record younger than the allowed age",
+                column=None,
+                severity="WARN",
+                passed=True,
+                message=f"{suite.table}: no freshness expectation (a slow-changing object)",
+            ),
+            {},
+        )
+    newest = con.execute(f"SELECT max({suite.freshness.expression}) FROM {suite.table}").fetchone()[
+        0
+    ]
+    if newest is not None and newest.tzinfo is None:
+        newest = newest.replace(tzinfo=UTC)
+    age_hours = None if newest is None else (as_of - newest).total_seconds() / 3600
+    passed = age_hours is not None and age_hours <= max_age
+    stats = {
+        "newest_record": newest.isoformat() if newest else None,
+        "age_hours": round(age_hours, 1) if age_hours is not None else None,
+        "max_age_hours": max_age,
+        "as_of": as_of.isoformat(),
+    }
+    message = (
+        f"{suite.table}: no records, so nothing is fresh"
+        if newest is None
+        else f"{suite.table}: newest record {newest:%Y-%m-%d %H:%M} UTC "
+        f"({suite.freshness.expression}) is {age_hours:.0f} h old as of "
+        f"{as_of:%Y-%m-%d %H:%M} UTC; allowed: {max_age:.0f} h"
+    )
+    return (
+        Finding(
+            check="freshness",
+            table=suite.table,
+            expectation="newest record younger than the allowed age",
+            column=suite.freshness.expression,
+            severity="WARN",
+            passed=passed,
+            examples=[] if passed or newest is None else [f"newest {newest.isoformat()}"],
+            message=message,
+        ),
+        stats,
+    )
+
+
+# ------------------------------------------------------------------------------------ evaluate
+def evaluate(
+    con: duckdb.DuckDBPyConnection,
+    suite: Suite,
+    *,
+    landing_root: Path | None,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+) -> Evaluation:
+    """Run every quality check of one raw table; the caller records and accepts."""
+    settings = settings or Settings.from_env()
+    ensure_quality_tables(con)
+    con.execute("SET TimeZone = 'UTC'")
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    loads = pending_loads(con, suite)
+    findings = [check_schema(con, suite)]
+    findings += check_vanished_columns(con, suite, loads)
+    findings.append(check_keys_unique(con, suite, loads))
+    findings += check_rejects_and_truncation(con, suite, loads, landing_root, settings)
+    findings += check_volume(con, suite, loads, settings)
+    seconds["sql_checks"] = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    gx_findings, rows = run_expectations(con, suite, [ld.load_id for ld in loads], now=now)
+    seconds["great_expectations"] = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    freshness, fresh_stats = check_freshness(con, suite, settings)
+    seconds["freshness"] = time.perf_counter() - t2
+    # GX findings first within each check: the order the report and metadata show
+    ordered = [f for check in GX_CHECKS for f in gx_findings if f.check == check]
+    return Evaluation(
+        table=suite.table,
+        findings=ordered + findings + [freshness],
+        loads=loads,
+        rows_validated=rows,
+        seconds=seconds,
+        stats={"freshness": fresh_stats},
+    )
