@@ -203,7 +203,7 @@ cents as (
     select
         *,
         floor(share_cents) as floor_cents,
-        share_cents - floor(share_cents) as remainder_cents
+        round(share_cents - floor(share_cents), 6) as remainder_cents
     from exact_cents
 
 ),
