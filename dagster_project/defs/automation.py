@@ -1,12 +1,428 @@
-"""Jobs (and, later, schedules and sensors) over the asset graph."""
+"""Nightly operation: the job, its schedule, the landing-zone sensor, retries and failure alerts.
+
+Schedules and sensors run in ``dagster-daemon`` (``dagster dev`` starts one). Configuration comes
+from the environment when the code location loads:
+
+| variable | default | meaning |
+| --- | --- | --- |
+| ``RJW_SCHEDULE_CRON`` | ``0 2 * * *`` | when the nightly run starts |
+| ``RJW_SCHEDULE_TIMEZONE`` | ``UTC`` | IANA time zone of the cron |
+| ``RJW_AUTOMATION_ON`` | ``false`` | schedule and landing sensor start running without a click |
+| ``RJW_LANDING_SENSOR_INTERVAL_SECONDS`` | ``60`` | how often the landing zone is checked |
+| ``RJW_EXTRACT_MAX_RETRIES`` | ``3`` | retries of a failed extract step |
+| ``RJW_EXTRACT_RETRY_DELAY_SECONDS`` | ``5`` | first retry delay; doubles each time (+/- jitter) |
+| ``RJW_ALERT_WEBHOOK_URL`` | unset (off) | where a failed run is posted as JSON |
+| ``RJW_ALERT_TIMEOUT_SECONDS`` | ``10`` | timeout of one webhook post |
+| ``RJW_DAGSTER_URL`` | unset | base URL of the Dagster UI, for a link to the failed run |
+"""
+
+import hashlib
+import json
+import os
+import urllib.error
+import urllib.parse
+import urllib.request
+import zoneinfo
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
 
 import dagster as dg
+import duckdb
 
-# The whole graph: extract every source object, then build and test the dbt models.
+from dagster_project.defs.resources import (
+    PII_SALT_ENV,
+    POSTGRES_DSN_ENV,
+    POSTGRES_READER_PASSWORD_ENV,
+    landing_path,
+    warehouse_path,
+)
+from dagster_project.defs.sources.contracts import CONTRACTS
+from dagster_project.defs.sources.loader import CURRENT_FILES_VIEW, landing_files
+
+CRON_ENV = "RJW_SCHEDULE_CRON"
+TIMEZONE_ENV = "RJW_SCHEDULE_TIMEZONE"
+AUTOMATION_ON_ENV = "RJW_AUTOMATION_ON"
+SENSOR_INTERVAL_ENV = "RJW_LANDING_SENSOR_INTERVAL_SECONDS"
+MAX_RETRIES_ENV = "RJW_EXTRACT_MAX_RETRIES"
+RETRY_DELAY_ENV = "RJW_EXTRACT_RETRY_DELAY_SECONDS"
+WEBHOOK_ENV = "RJW_ALERT_WEBHOOK_URL"
+WEBHOOK_TIMEOUT_ENV = "RJW_ALERT_TIMEOUT_SECONDS"
+DAGSTER_URL_ENV = "RJW_DAGSTER_URL"
+
+DEFAULT_CRON = "0 2 * * *"
+DEFAULT_TIMEZONE = "UTC"
+# Runs of the job carry this tag: dagster.yaml limits it to one run at a time, because DuckDB
+# allows a single writer per file (see the README's production notes).
+WRITER_TAG = "rjw/writes"
+ERROR_CHARS = 2000
+
+IN_PROGRESS = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
+
+
+def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
+    return os.environ if env is None else env
+
+
+def _number(env: Mapping[str, str], name: str, default: float, minimum: float = 0) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r}: expected a number") from None
+    if value < minimum:
+        raise ValueError(f"{name}={raw!r}: must be at least {minimum}")
+    return value
+
+
+# ------------------------------------------------------------------------------------- retries
+def extract_retry_policy(env: Mapping[str, str] | None = None) -> dg.RetryPolicy:
+    """Retries of an extract step: transient failures (a file still being written, the warehouse
+    locked by a reader) pass on a later attempt; a contract violation fails every attempt and
+    shows after the last. Delays grow exponentially: 5 s, 10 s, 20 s (+/- jitter) by default."""
+    env = _env(env)
+    return dg.RetryPolicy(
+        max_retries=int(_number(env, MAX_RETRIES_ENV, 3)),
+        delay=_number(env, RETRY_DELAY_ENV, 5),
+        backoff=dg.Backoff.EXPONENTIAL,
+        jitter=dg.Jitter.PLUS_MINUS,
+    )
+
+
+# ------------------------------------------------------------------------------------------ job
+# The whole graph: extract every source object, build and test the dbt models, publish.
 warehouse_job = dg.define_asset_job(
     "warehouse_build",
     selection=dg.AssetSelection.all(),
-    description="Load new landing files into the raw schemas, then `dbt build` the models.",
+    description="Load new landing files into the raw schemas, `dbt build` the models, then "
+    "publish the marts (DuckDB snapshot, PostgreSQL when configured).",
+    run_tags={WRITER_TAG: "warehouse"},
 )
 
 jobs = [warehouse_job]
+
+
+def _default_status(env: Mapping[str, str] | None = None) -> dg.DefaultScheduleStatus:
+    on = _env(env).get(AUTOMATION_ON_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+    return dg.DefaultScheduleStatus.RUNNING if on else dg.DefaultScheduleStatus.STOPPED
+
+
+def _runs_in_progress(instance: dg.DagsterInstance) -> list[dg.DagsterRun]:
+    """Queued or running runs of any job: every job of this code location writes the warehouse
+    (a materialisation started from the UI runs as its own ad-hoc job)."""
+    return list(instance.get_runs(filters=dg.RunsFilter(statuses=IN_PROGRESS), limit=5))
+
+
+# ------------------------------------------------------------------------------------- schedule
+def build_nightly_schedule(env: Mapping[str, str] | None = None) -> dg.ScheduleDefinition:
+    """The nightly run of the whole job, at ``RJW_SCHEDULE_CRON`` in ``RJW_SCHEDULE_TIMEZONE``."""
+    env = _env(env)
+    cron = (env.get(CRON_ENV) or DEFAULT_CRON).strip()
+    timezone = (env.get(TIMEZONE_ENV) or DEFAULT_TIMEZONE).strip()
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{TIMEZONE_ENV}={timezone!r} is not an IANA time zone") from None
+
+    def nightly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        scheduled = context.scheduled_execution_time
+        stamp = scheduled.isoformat() if scheduled else datetime.now(UTC).isoformat()
+        return dg.RunRequest(
+            run_key=f"nightly:{stamp}",
+            tags={"rjw/trigger": "schedule", "rjw/scheduled_for": stamp},
+        )
+
+    try:
+        return dg.ScheduleDefinition(
+            name="nightly_warehouse_build",
+            job=warehouse_job,
+            cron_schedule=cron,
+            execution_timezone=timezone,
+            execution_fn=nightly,
+            default_status=_default_status(env),
+            description=f"Runs the whole graph at `{cron}` ({timezone}); set {CRON_ENV} and "
+            f"{TIMEZONE_ENV} to change it.",
+        )
+    except dg.DagsterInvalidDefinitionError as exc:
+        raise ValueError(f"{CRON_ENV}={cron!r} is not a valid cron schedule: {exc}") from exc
+
+
+# ------------------------------------------------------------------------------- landing sensor
+def landing_listing(landing_root: Path) -> list[tuple[str, str, int, int]]:
+    """``(raw table, path relative to the landing root, size, mtime_ns)`` of every file the
+    loader would read, in a stable order."""
+    out = []
+    for contract in CONTRACTS.values():
+        for path in landing_files(contract, landing_root):
+            stat = path.stat()
+            uri = path.relative_to(landing_root).as_posix()
+            out.append((contract.table, uri, stat.st_size, stat.st_mtime_ns))
+    return sorted(out, key=lambda r: (r[1], r[0]))
+
+
+def fingerprint(listing: list[tuple[str, str, int, int]]) -> str:
+    """A short digest of a file listing (names, sizes, modification times)."""
+    digest = hashlib.sha256()
+    for table, uri, size, mtime in listing:
+        digest.update(f"{table}\t{uri}\t{size}\t{mtime}\n".encode())
+    return digest.hexdigest()[:32]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class WarehouseBusy(Exception):
+    """The warehouse file is locked by a writer."""
+
+
+def loaded_files(warehouse: Path) -> dict[tuple[str, str], tuple[int, str]]:
+    """``{(raw table, uri): (size, sha256)}`` of the current version of every loaded file.
+
+    Opens the warehouse read-only for a moment; raises ``WarehouseBusy`` if a run holds it."""
+    if not warehouse.exists():
+        return {}
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.IOException as exc:
+        raise WarehouseBusy(str(exc)) from exc
+    try:
+        exists = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = ?",
+            CURRENT_FILES_VIEW.split("."),
+        ).fetchone()[0]
+        if not exists:
+            return {}
+        rows = con.execute(
+            f"select table_name, source_uri, size_bytes, sha256 from {CURRENT_FILES_VIEW}"
+        ).fetchall()
+    finally:
+        con.close()
+    return {(t, uri): (size, sha) for t, uri, size, sha in rows}
+
+
+def unloaded_files(
+    landing_root: Path,
+    listing: list[tuple[str, str, int, int]],
+    loaded: Mapping[tuple[str, str], tuple[int, str]],
+) -> list[tuple[str, str, int, int]]:
+    """The files of ``listing`` whose current content is not loaded yet: new paths, and known
+    paths whose size or sha256 changed (a same-size change is found by hashing)."""
+    out = []
+    for table, uri, size, mtime in listing:
+        known = loaded.get((table, uri))
+        if known is None or known[0] != size or known[1] != _sha256(landing_root / uri):
+            out.append((table, uri, size, mtime))
+    return out
+
+
+def evaluate_landing(
+    instance: dg.DagsterInstance, cursor: str | None, landing_root: Path, warehouse: Path
+) -> dg.SensorResult | dg.SkipReason:
+    """The landing sensor's decision, separated from the decorator for tests and reuse.
+
+    The cursor is the fingerprint of the last listing acted on. An unchanged listing is skipped
+    without touching anything else; a changed one is compared with the load manifest, and a run
+    is requested only for content not loaded yet. The run key is the fingerprint of those files,
+    so the same files never start a second run."""
+    listing = landing_listing(landing_root)
+    current = fingerprint(listing)
+    if current == cursor:
+        return dg.SkipReason(f"no change in {landing_root} ({len(listing)} files)")
+    if active := _runs_in_progress(instance):
+        # the run will load whatever is there; look again when it is over (cursor kept)
+        return dg.SkipReason(f"run {active[0].run_id} is in progress; checking after it")
+    try:
+        loaded = loaded_files(warehouse)
+    except WarehouseBusy:
+        return dg.SkipReason("the warehouse is locked by a writer; checking again next tick")
+    new = unloaded_files(landing_root, listing, loaded)
+    if not new:
+        return dg.SensorResult(
+            skip_reason=dg.SkipReason(
+                f"{len(listing)} files changed on disk but every one is already loaded"
+            ),
+            cursor=current,
+        )
+    return dg.SensorResult(
+        run_requests=[
+            dg.RunRequest(
+                run_key=f"landing:{fingerprint(new)}",
+                tags={
+                    "rjw/trigger": "landing_sensor",
+                    "rjw/new_files": str(len(new)),
+                    "rjw/first_new_file": new[0][1][:200],
+                },
+            )
+        ],
+        cursor=current,
+    )
+
+
+def build_landing_sensor(env: Mapping[str, str] | None = None) -> dg.SensorDefinition:
+    """Starts the job when new or changed files land (``RJW_LANDING_DIR``)."""
+    env = _env(env)
+
+    @dg.sensor(
+        name="landing_zone_sensor",
+        job=warehouse_job,
+        minimum_interval_seconds=int(_number(env, SENSOR_INTERVAL_ENV, 60, minimum=1)),
+        default_status=dg.DefaultSensorStatus(_default_status(env).value),
+        description="Starts `warehouse_build` when files that are not loaded yet appear in the "
+        "landing zone (new paths or changed content); never twice for the same files.",
+    )
+    def landing_zone_sensor(context: dg.SensorEvaluationContext):
+        return evaluate_landing(context.instance, context.cursor, landing_path(), warehouse_path())
+
+    return landing_zone_sensor
+
+
+# ------------------------------------------------------------------------------- failure alerts
+def _redactions(env: Mapping[str, str]) -> list[str]:
+    """Secret values that must never leave in a message."""
+    secrets = [env.get(WEBHOOK_ENV), env.get(POSTGRES_READER_PASSWORD_ENV), env.get(PII_SALT_ENV)]
+    dsn = env.get(POSTGRES_DSN_ENV)
+    if dsn:
+        secrets.append(dsn)
+        try:
+            import psycopg
+
+            password = psycopg.conninfo.conninfo_to_dict(dsn).get("password")
+        except Exception:  # an unparsable DSN: redacting the whole string is what we can do
+            password = None
+        secrets.append(password)
+    return sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+
+
+def redact(text: str, env: Mapping[str, str] | None = None) -> str:
+    """``text`` with every configured secret replaced by ``***``."""
+    for secret in _redactions(_env(env)):
+        text = text.replace(secret, "***")
+    return text
+
+
+def _root_message(error) -> str:
+    """The innermost cause of a serialised error: the user code's message, not Dagster's
+    wrapper ("Error occurred while executing op ...")."""
+    while error is not None and getattr(error, "cause", None) is not None:
+        error = error.cause
+    if error is None:
+        return ""
+    return f"{error.cls_name}: {error.message.strip()}" if error.cls_name else error.message
+
+
+def failure_payload(
+    context: dg.RunFailureSensorContext, env: Mapping[str, str] | None = None
+) -> dict:
+    """The JSON posted for a failed run: job, run id, failed step(s), error message, and a
+    ``text`` line that chat webhooks (Slack, Mattermost, Teams) show as is."""
+    env = _env(env)
+    run = context.dagster_run
+    steps = context.get_step_failure_events()
+    failed = [e.step_key for e in steps]
+    if steps:
+        error = _root_message(steps[0].event_specific_data.error)
+    else:  # the run failed outside a step (e.g. the run worker crashed)
+        data = context.failure_event.event_specific_data
+        error = _root_message(getattr(data, "error", None)) or context.failure_event.message or ""
+    error = redact(error, env)[:ERROR_CHARS]
+    base = (env.get(DAGSTER_URL_ENV) or "").rstrip("/")
+    payload = {
+        "event": "run_failure",
+        "job": run.job_name,
+        "run_id": run.run_id,
+        "failed_step": failed[0] if failed else None,
+        "failed_steps": failed,
+        "error": error,
+        "tags": {k: v for k, v in run.tags.items() if k.startswith("rjw/")},
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "run_url": f"{base}/runs/{run.run_id}" if base else None,
+    }
+    where = f" at step {failed[0]}" if failed else ""
+    payload["text"] = f"Dagster run {run.run_id[:8]} of {run.job_name} failed{where}: " + (
+        error.splitlines()[0][:300] if error else "(no message)"
+    )
+    return payload
+
+
+def post_json(url: str, payload: dict, timeout: float, attempts: int = 2) -> tuple[bool, str]:
+    """POST ``payload`` as JSON; returns (delivered, what happened). Never raises, and never
+    mentions the URL beyond its host (webhook URLs carry their token in the path)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return False, "the webhook URL is not a valid http(s) URL"
+    host = parts.hostname
+    body = json.dumps(payload, default=str).encode()
+    outcome = "not attempted"
+    for _ in range(attempts):
+        try:
+            request = urllib.request.Request(
+                url,
+                data=body,
+                method="POST",
+                headers={"Content-Type": "application/json", "User-Agent": "rjw-alerts"},
+            )
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return True, f"{host} answered {response.status}"
+        except urllib.error.HTTPError as exc:
+            outcome = f"{host} answered {exc.code}"
+            if exc.code < 500:
+                break  # the request itself is wrong: repeating it will not help
+        except ValueError:
+            return False, "the webhook URL is not a valid http(s) URL"
+        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            outcome = f"{host} unreachable: {type(reason).__name__}"
+    return False, outcome
+
+
+def notify_failure(
+    context: dg.RunFailureSensorContext, env: Mapping[str, str] | None = None
+) -> dg.SkipReason | None:
+    """Post the failed run to ``RJW_ALERT_WEBHOOK_URL`` (off when unset)."""
+    env = _env(env)
+    url = (env.get(WEBHOOK_ENV) or "").strip()
+    if not url:
+        return dg.SkipReason(f"{WEBHOOK_ENV} is not set: no alert sent")
+    payload = failure_payload(context, env)
+    timeout = _number(env, WEBHOOK_TIMEOUT_ENV, 10, minimum=0.1)
+    delivered, outcome = post_json(url, payload, timeout)
+    message = f"failure alert for run {payload['run_id']}: {outcome}"
+    if delivered:
+        context.log.info(message)
+        return None
+    context.log.warning(message)
+    return dg.SkipReason(message)
+
+
+@dg.run_failure_sensor(
+    name="run_failure_alert",
+    minimum_interval_seconds=30,
+    # on by default: it does nothing until RJW_ALERT_WEBHOOK_URL is set, and an alert that
+    # someone forgot to switch on is worse than none
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=f"Posts every failed run of this code location (job, run id, failed step, error) "
+    f"as JSON to `{WEBHOOK_ENV}`.",
+)
+def run_failure_alert(context: dg.RunFailureSensorContext):
+    """Tells the team when a run fails."""
+    return notify_failure(context)
+
+
+nightly_schedule = build_nightly_schedule()
+landing_sensor = build_landing_sensor()
+schedules = [nightly_schedule]
+sensors = [landing_sensor, run_failure_alert]
