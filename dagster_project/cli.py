@@ -3,6 +3,8 @@
 rjw generate [--accounts N] [--seed S]   write sample exports into the landing zone
 rjw run [--accounts N] [--regenerate]    generate if the landing zone is empty, run everything
 rjw summary                              row counts of the raw tables and the rejects
+rjw serving status                       the analysts' DuckDB snapshot and the one before it
+rjw serving rollback                     serve the previous snapshot again (run twice to undo)
 """
 
 from __future__ import annotations
@@ -94,6 +96,35 @@ def _run(args: argparse.Namespace) -> int:
     return 0 if result.success else 1
 
 
+def _serving(args: argparse.Namespace) -> int:
+    from dagster_project.defs.resources import serving_path
+    from dagster_project.defs.serving import snapshot
+
+    folder = serving_path()
+    if args.serving_command == "rollback":
+        try:
+            manifest = snapshot.rollback(folder)
+        except FileNotFoundError as exc:
+            print(f"rollback impossible: {exc}", file=sys.stderr)
+            return 1
+        print(
+            f"now serving the snapshot of run {manifest['run_id']} published at "
+            f"{manifest['published_at']} ({folder / snapshot.SNAPSHOT_FILE})"
+        )
+        return 0
+    for label, manifest in snapshot.status(folder).items():
+        if manifest is None:
+            print(f"{label}: none")
+            continue
+        rows = sum(manifest["tables"].values())
+        print(
+            f"{label}: {manifest['snapshot']}\n  run {manifest['run_id']}, published "
+            f"{manifest['published_at']}, {len(manifest['tables'])} tables, {rows:,} rows, "
+            f"PII {manifest['pii_mode']}"
+        )
+    return 0
+
+
 def _has_home() -> bool:
     import os
 
@@ -128,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
                 help="write fresh sample data even if the landing zone has files",
             )
     sub.add_parser("summary")
+    serving = sub.add_parser("serving", help="the analysts' read-only DuckDB snapshot")
+    serving.add_argument("serving_command", choices=["status", "rollback"])
     args = parser.parse_args(argv)
     if args.command == "generate":
         _generate(args)
@@ -135,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "summary":
         _summary(args)
         return 0
+    if args.command == "serving":
+        return _serving(args)
     return _run(args)
 
 
