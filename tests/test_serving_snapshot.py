@@ -239,7 +239,7 @@ READER = textwrap.dedent(
             record["error"] = f"{type(exc).__name__}: {exc}"
         log.write(json.dumps(record) + "\\n")
         log.flush()
-        time.sleep(0.05)
+        time.sleep(0.1)
     """
 )
 
