@@ -10,6 +10,7 @@ rjw serving rollback                     serve the previous snapshot again (run 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -76,12 +77,21 @@ def _run(args: argparse.Namespace) -> int:
     landing = landing_path()
     if args.regenerate or not landing.exists() or not any(landing.rglob("*.*")):
         _generate(args)
+    _freshness_as_of_sample(landing, args)
     import dagster as dg
 
     from dagster_project.definitions import defs
+    from dagster_project.defs.resources import warehouse_path
 
+    # dbt's own output (dagster-dbt echoes it to stdout) goes to a log file beside the warehouse
+    log = warehouse_path().parent / "logs" / "rjw_run.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    with dg.DagsterInstance.get() if _has_home() else dg.DagsterInstance.ephemeral() as inst:
+    with (
+        dg.DagsterInstance.get() if _has_home() else dg.DagsterInstance.ephemeral() as inst,
+        log.open("w") as out,
+        contextlib.redirect_stdout(out),
+    ):
         result = defs.resolve_job_def("warehouse_build").execute_in_process(
             instance=inst,
             raise_on_error=False,
@@ -89,11 +99,49 @@ def _run(args: argparse.Namespace) -> int:
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         )
     seconds = time.perf_counter() - t0
+    print(f"dbt output: {log}")
     failed = [e.step_key for e in result.all_events if e.is_step_failure]
     _summary(args)
     status = "succeeded" if result.success else f"FAILED (steps: {', '.join(failed)})"
     print(f"\npipeline {status} in {seconds:.1f} s (run {result.run_id})")
+    _print_outputs()
     return 0 if result.success else 1
+
+
+def _print_outputs() -> None:
+    """Where the run's outputs are, for the ones that exist."""
+    from dagster_project.defs.quality.report import REPORT_NAME
+    from dagster_project.defs.resources import reports_path, serving_path
+    from dagster_project.defs.serving.report import REPORT_FILE
+    from dagster_project.defs.serving.snapshot import SNAPSHOT_FILE
+
+    for label, path in [
+        ("revenue report", reports_path() / REPORT_FILE),
+        ("quality report", reports_path() / REPORT_NAME),
+        ("analysts' snapshot (read-only DuckDB)", serving_path() / SNAPSHOT_FILE),
+    ]:
+        if path.exists():
+            print(f"{label}: {path}")
+
+
+def _freshness_as_of_sample(landing: Path, args: argparse.Namespace) -> None:
+    """Sample data is a fixed window (byte-identical per seed), so on it the freshness checks
+    are measured as of the sample's last export rather than today; real data is left alone."""
+    import json
+    import os
+
+    from dagster_project.defs.quality.suite import FRESHNESS_AS_OF_ENV
+
+    truth = Path(args.truth) if args.truth else landing.parent / "truth"
+    if os.environ.get(FRESHNESS_AS_OF_ENV) or not (truth / "summary.json").exists():
+        return
+    summary = json.loads((truth / "summary.json").read_text())
+    generated = {f["file"] for f in summary["files"]}
+    landed = {p.relative_to(landing).as_posix() for p in landing.rglob("*.*") if p.is_file()}
+    if landed <= generated:
+        as_of = f"{summary['config']['end']}T14:00:00+00:00"
+        os.environ[FRESHNESS_AS_OF_ENV] = as_of
+        print(f"sample data: freshness measured as of its last export, {as_of}")
 
 
 def _serving(args: argparse.Namespace) -> int:

@@ -9,14 +9,15 @@ import dagster as dg
 import pytest
 from dagster_duckdb import DuckDBResource
 
-from dagster_project.defs.resources import LandingZone, dbt_cli
+from dagster_project.defs.resources import LandingZone, PostgresTarget, ServingTarget, dbt_cli
 from dagster_project.defs.sources import ads, billing, crm
-from dagster_project.defs.sources.extract import build_load_audit
 from dagster_project.generate import generate
 
 EXTRACT_ASSETS = [*crm.assets, *ads.assets, *billing.assets]
 
 SMALL = {"accounts": 150, "seed": 7}
+# when the sample world's last export ran (generate.world.WorldConfig.end, delta at 14:00 UTC)
+SAMPLE_AS_OF = "2026-10-31T14:00:00+00:00"
 
 
 @pytest.fixture(scope="session")
@@ -39,26 +40,23 @@ def truth_summary(world: dict) -> dict:
     return json.loads((world["truth"] / "summary.json").read_text())
 
 
-def resources_for(warehouse: Path, landing: Path) -> dict:
+def resources_for(warehouse: Path, landing: Path, serving: Path | None = None) -> dict:
     return {
         "duckdb": DuckDBResource(database=str(warehouse)),
         "landing": LandingZone(root=str(landing)),
         "dbt": dbt_cli(),
+        # the analysts' snapshot beside the warehouse; PostgreSQL off (no DSN)
+        "serving": ServingTarget(root=str(serving or warehouse.parent / "serving")),
+        "postgres": PostgresTarget(),
     }
 
 
 def pipeline_assets() -> list:
-    """Every asset of the code location (extract, load audit, dbt, data-driven attribution)."""
-    from dagster_project.defs.transform.data_driven import data_driven_channel_credit
-    from dagster_project.defs.transform.dbt import dbt_models, dbt_models_after_data_driven
+    """Every asset and asset check of the code location, exactly as definitions.py assembles
+    them (extract, quality gate, load audit, dbt, data-driven attribution, publish, report)."""
+    from dagster_project.definitions import asset_checks, assets
 
-    return [
-        *EXTRACT_ASSETS,
-        build_load_audit(EXTRACT_ASSETS),
-        dbt_models,
-        data_driven_channel_credit,
-        dbt_models_after_data_driven,
-    ]
+    return [*assets, *asset_checks]
 
 
 @pytest.fixture(scope="session")
@@ -68,9 +66,14 @@ def loaded(small_world, tmp_path_factory):
     warehouse = tmp_path_factory.mktemp("wh") / "warehouse.duckdb"
     mp = pytest.MonkeyPatch()
     mp.setenv("RJW_DUCKDB_PATH", str(warehouse))
+    reports = warehouse.parent / "reports"
+    mp.setenv("RJW_REPORTS_DIR", str(reports))
+    # the sample world is a fixed window ending 2026-10-31 (byte-identical files per seed):
+    # freshness is measured as of its last export, not as of today
+    mp.setenv("RJW_FRESHNESS_AS_OF", SAMPLE_AS_OF)
     result = dg.materialize(
         pipeline_assets(),
         resources=resources_for(warehouse, small_world["landing"]),
     )
-    yield {"result": result, "warehouse": warehouse, "world": small_world}
+    yield {"result": result, "warehouse": warehouse, "world": small_world, "reports": reports}
     mp.undo()

@@ -377,9 +377,10 @@ def test_workspace_loads_in_the_dagster_cli():
 
 
 def test_the_production_instance_config_queues_warehouse_runs_one_at_a_time(tmp_path):
-    """deploy/dagster.yaml loads as a Dagster instance and serialises the job's runs."""
+    """The production instance config (dagster_project/deploy/dagster.yaml) loads and
+    serialises the job's runs."""
     repo = Path(__file__).resolve().parents[1]
-    shutil.copy(repo / "deploy" / "dagster.yaml", tmp_path / "dagster.yaml")
+    shutil.copy(repo / "dagster_project" / "deploy" / "dagster.yaml", tmp_path / "dagster.yaml")
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
         queue = instance.get_concurrency_config().run_queue_config
         assert {

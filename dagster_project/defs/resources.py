@@ -6,6 +6,7 @@ repository root, so ``dagster dev`` and the ``rjw`` CLI work from any working di
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -48,6 +49,69 @@ def serving_path() -> Path:
     return _path(SERVING_ENV, REPO_ROOT / "data" / "serving")
 
 
+# Serving (dagster_project/defs/serving/): the analysts' snapshot and PostgreSQL for BI tools
+SNAPSHOT_PII_ENV = "RJW_SNAPSHOT_PII"  # hash | mask | none (default: analysts are internal)
+PII_MODE_ENV = "RJW_PII_MODE"  # for PostgreSQL: hash (default) | mask | none
+PII_SALT_ENV = "RJW_PII_SALT"
+POSTGRES_DSN_ENV = "RJW_POSTGRES_DSN"
+POSTGRES_READER_ENV = "RJW_POSTGRES_READER_ROLE"
+POSTGRES_READER_PASSWORD_ENV = "RJW_POSTGRES_READER_PASSWORD"
+POSTGRES_LOCK_TIMEOUT_ENV = "RJW_POSTGRES_LOCK_TIMEOUT_SECONDS"
+
+
+def _secret(env: str) -> dg.EnvVar | None:
+    """The variable itself (Dagster resolves it at run time and never shows its value), or None
+    when it is not set."""
+    return dg.EnvVar(env) if os.environ.get(env) else None
+
+
+class ServingTarget(dg.ConfigurableResource):
+    """Where the analysts' read-only DuckDB snapshot is published, and whether its personal
+    columns are hidden (``none``, ``hash`` or ``mask``; see serving/pii.py)."""
+
+    root: str
+    pii_mode: str = "none"
+    pii_salt: str | None = None
+
+    @property
+    def path(self) -> Path:
+        return Path(self.root)
+
+
+class PostgresTarget(dg.ConfigurableResource):
+    """The PostgreSQL database BI tools read; publishing is off while ``dsn`` is unset.
+
+    ``reader_role`` gets USAGE and SELECT on the served schemas and nothing else. It is created
+    NOLOGIN (a group role: grant it to your BI users) unless ``reader_password`` is set, which
+    makes it a LOGIN role with that password."""
+
+    dsn: str | None = None
+    reader_role: str = "rjw_reader"
+    reader_password: str | None = None
+    pii_mode: str = "hash"
+    pii_salt: str | None = None
+    lock_timeout_seconds: float = 30.0
+
+
+def serving_resources() -> dict[str, dg.ConfigurableResource]:
+    """The serving resources from the environment (secrets stay environment variables)."""
+    return {
+        "serving": ServingTarget(
+            root=str(serving_path()),
+            pii_mode=os.environ.get(SNAPSHOT_PII_ENV) or "none",
+            pii_salt=_secret(PII_SALT_ENV),
+        ),
+        "postgres": PostgresTarget(
+            dsn=_secret(POSTGRES_DSN_ENV),
+            reader_role=os.environ.get(POSTGRES_READER_ENV) or "rjw_reader",
+            reader_password=_secret(POSTGRES_READER_PASSWORD_ENV),
+            pii_mode=os.environ.get(PII_MODE_ENV) or "hash",
+            pii_salt=_secret(PII_SALT_ENV),
+            lock_timeout_seconds=float(os.environ.get(POSTGRES_LOCK_TIMEOUT_ENV) or 30),
+        ),
+    }
+
+
 class LandingZone(dg.ConfigurableResource):
     """The folder source systems export into: ``<root>/<system>/<object>/``."""
 
@@ -82,4 +146,5 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
         "landing": LandingZone(root=str(landing_path())),
         # dbt reads the same path through RJW_DUCKDB_PATH (see dbt/profiles.yml)
         "dbt": dbt_cli(),
+        **serving_resources(),
     }

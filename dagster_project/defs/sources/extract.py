@@ -5,15 +5,12 @@ from __future__ import annotations
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from dagster_project.defs.automation import extract_retry_policy
 from dagster_project.defs.resources import LandingZone
 from dagster_project.defs.sources.contracts import META_SCHEMA, Contract
 from dagster_project.defs.sources.loader import load_object
 
 PREVIEW_ROWS = 5
-
-# Extract steps retry on transient failures (a file still being written, a locked warehouse);
-# contract violations fail the same way every time and show up after the retries.
-EXTRACT_RETRY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL)
 
 
 def _column_schema(contract: Contract) -> dg.TableSchema:
@@ -42,7 +39,9 @@ def build_extract_asset(contract: Contract) -> dg.AssetsDefinition:
             "updated_at_field": contract.updated_at or "(latest load wins)",
         },
         tags={"system": contract.system},
-        retry_policy=EXTRACT_RETRY,
+        # transient failures (a file still being written, a locked warehouse) pass on a later
+        # attempt; contract violations fail every attempt (RJW_EXTRACT_MAX_RETRIES, ...)
+        retry_policy=extract_retry_policy(),
     )
     def _extract(duckdb: DuckDBResource, landing: LandingZone) -> dg.MaterializeResult:
         with duckdb.get_connection() as con:
