@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
@@ -452,3 +453,25 @@ def test_a_nologin_reader_role_is_a_group_for_bi_users(pg_server, warehouse):
     out = _psql(anna, "select count(*) > 0 from marts.opportunities")
     assert out.returncode == 0 and out.stdout.strip() == "t", out.stderr
     assert "permission denied" in _psql(anna, "select * from private.raw_people").stderr
+
+
+def test_the_analysts_guide_runs_on_postgres_with_duckdbs_answers(published, pg_server, warehouse):
+    """The README's five business questions, as the read-only BI role, give DuckDB's rows."""
+    from tests.test_readme import README, guide_section, sql_blocks, statements
+
+    def normalised(rows):
+        return [
+            tuple(round(float(v), 6) if isinstance(v, (int, float, Decimal)) else v for v in row)
+            for row in rows
+        ]
+
+    queries = statements("\n".join(sql_blocks(guide_section(README.read_text()))))
+    assert len(queries) >= 5
+    with (
+        psycopg.connect(pg_server["reader"]) as con,
+        duckdb.connect(str(warehouse), read_only=True) as duck,
+    ):
+        for query in queries:
+            expected = normalised(duck.execute(query).fetchall())
+            assert expected, query
+            assert normalised(con.execute(query).fetchall()) == expected, query

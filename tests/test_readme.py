@@ -59,3 +59,12 @@ def test_readme_sql_runs(loaded, statement):
         con.close()
     if statement in statements("\n".join(sql_blocks(guide_section(README.read_text())))):
         assert rows, f"guide query returned no rows on the sample data:\n{statement}"
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    """`.ci/run` calls the README's test command, word for word."""
+    ci = (README.parent / ".ci" / "run").read_text()
+    setup = README.read_text().split("## Set-up: two commands", 1)[1].split("\n## ", 1)[0]
+    commands = re.findall(r"```bash\n(.*?)\n```", setup, flags=re.S)
+    assert len(commands) == 2, "two set-up commands: run the pipeline, run the tests"
+    assert commands[1].strip() in ci.splitlines()
