@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from tests.conftest import pipeline_assets, resources_for
+from tests.conftest import SAMPLE_AS_OF, pipeline_assets, resources_for
 
 LINEAGE = "_extra, _source_uri, _source_line, _load_id, _source_seq, _loaded_at"
 # ground-truth object -> record type in int_person_records_linked
@@ -330,9 +330,12 @@ def test_late_data_lands_correctly_in_the_incremental_touchpoints(loaded, tmp_pa
     raw_lead["ConvertedDate"] = later.dt.date
     raw_lead["MQL_Date__c"] = raw_lead["SAL_Date__c"] = raw_lead["SQL_Date__c"] = later
     raw_lead["Status"] = "Qualified"
-    raw_lead["LastModifiedDate"] = raw_lead["LastModifiedDate"] + pd.Timedelta(days=400)
+    # modified after the sample's last export (and before today: the quality gate refuses
+    # modification dates in the future)
+    modified = pd.Timestamp(SAMPLE_AS_OF) + pd.Timedelta(days=1)
+    raw_lead["LastModifiedDate"] = modified
     raw_task["IsDeleted"] = True  # deleted in the CRM after the last run
-    raw_task["LastModifiedDate"] = raw_task["LastModifiedDate"] + pd.Timedelta(days=700)
+    raw_task["LastModifiedDate"] = modified
     raw_form["submission_id"] = "fs_late_arrival_1"
     raw_form["submitted_at"] = raw_form["submitted_at"] - pd.Timedelta(days=365)
     with duckdb.connect() as out:

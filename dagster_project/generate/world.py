@@ -43,8 +43,8 @@ PRE_W = np.array([c[3] for c in CHANNELS])
 P_MQL, P_CONV, P_WIN = (np.array([c[i] for c in CHANNELS]) for i in (4, 5, 6))
 CYCLE, DEAL_X = np.array([c[7] for c in CHANNELS]), np.array([c[8] for c in CHANNELS])
 PAID = {"paid_search": "google", "display": "google", "meta": "meta", "linkedin": "linkedin"}
-# mean cost per click in the platform currency
-CPC = {"paid_search": 4.2, "display": 0.9, "meta": 1.3, "linkedin": 8.5}
+# mean cost per click in the platform currency (typical B2B costs: search and LinkedIn are dear)
+CPC = {"paid_search": 9.5, "display": 2.0, "meta": 3.0, "linkedin": 11.0}
 # post-lead (nurture) touch mix; email touches come from email sends, not from this draw
 POST = {"paid_search": 0.2, "meta": 0.15, "linkedin": 0.15, "content": 0.25, "webinar": 0.25}
 
