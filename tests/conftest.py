@@ -28,6 +28,15 @@ def small_world(tmp_path_factory) -> dict:
     return {"landing": root / "landing", "truth": root / "truth", "summary": summary}
 
 
+@pytest.fixture(autouse=True)
+def private_reports(tmp_path, monkeypatch) -> Path:
+    """Each test writes HTML reports into its own folder, so a test that runs the pipeline on
+    another warehouse never overwrites the session build's reports (or the repo's data/)."""
+    path = tmp_path / "reports"
+    monkeypatch.setenv("RJW_REPORTS_DIR", str(path))
+    return path
+
+
 @pytest.fixture
 def warehouse_env(tmp_path, monkeypatch) -> Path:
     """A private warehouse file for one test, visible to Dagster resources and to dbt."""
