@@ -19,34 +19,10 @@
 
 {%- set lookback = var('journey_lookback_days', 90) %}
 {%- set half_life = var('attribution_half_life_days', 7) %}
-{%- set u = var('attribution_u_shaped') %}
-{%- set w = var('attribution_w_shaped') %}
-{%- set f = var('attribution_full_path') %}
-{%- set models = {
-    'first_touch': 'case when is_first then 1.0 else 0.0 end',
-    'last_touch': 'case when is_last then 1.0 else 0.0 end',
-    'last_non_direct': 'case when is_last_non_direct then 1.0 else 0.0 end',
-    'linear': '1.0',
-    'time_decay': 'decay_weight',
-    'u_shaped': (
-        'case when is_first then ' ~ u.first ~ ' else 0.0 end'
-        ~ ' + case when is_lead_creation then ' ~ u.lead_creation ~ ' else 0.0 end'
-        ~ ' + case when not (is_first or is_lead_creation) then '
-        ~ u.others ~ ' / others else 0.0 end'
-    ),
-    'w_shaped': (
-        'case when is_first then ' ~ w.first ~ ' else 0.0 end'
-        ~ ' + case when is_lead_creation then ' ~ w.lead_creation ~ ' else 0.0 end'
-        ~ ' + case when not (is_first or is_lead_creation) then '
-        ~ w.others ~ ' / others else 0.0 end'
-    ),
-    'full_path': (
-        'case when is_first then ' ~ f.first ~ ' else 0.0 end'
-        ~ ' + case when is_lead_creation then ' ~ f.lead_creation ~ ' else 0.0 end'
-        ~ ' + case when not (is_first or is_lead_creation) then '
-        ~ f.others ~ ' / others else 0.0 end'
-    ),
-} %}
+{%- set models = attribution_weights(
+    ['first', 'lead_creation'],
+    {'u_shaped': 'others', 'w_shaped': 'others', 'full_path': 'others'},
+) %}
 
 with
 
