@@ -41,7 +41,7 @@ def summary_table() -> list[tuple[str, int, int, int]]:
     import duckdb
 
     from dagster_project.defs.resources import warehouse_path
-    from dagster_project.defs.sources.contracts import CONTRACTS
+    from dagster_project.lib.landing.contracts import CONTRACTS
 
     out = []
     with duckdb.connect(str(warehouse_path()), read_only=True) as con:
@@ -110,10 +110,10 @@ def _run(args: argparse.Namespace) -> int:
 
 def _print_outputs() -> None:
     """Where the run's outputs are, for the ones that exist."""
-    from dagster_project.defs.quality.report import REPORT_NAME
     from dagster_project.defs.resources import reports_path, serving_path
-    from dagster_project.defs.serving.report import REPORT_FILE
-    from dagster_project.defs.serving.snapshot import SNAPSHOT_FILE
+    from dagster_project.lib.html.quality_report import REPORT_NAME
+    from dagster_project.lib.html.revenue_report import REPORT_FILE
+    from dagster_project.lib.serving.snapshot import SNAPSHOT_FILE
 
     for label, path in [
         ("revenue report", reports_path() / REPORT_FILE),
@@ -130,7 +130,7 @@ def _freshness_as_of_sample(landing: Path, args: argparse.Namespace) -> None:
     import json
     import os
 
-    from dagster_project.defs.quality.suite import FRESHNESS_AS_OF_ENV
+    from dagster_project.lib.quality.suite import FRESHNESS_AS_OF_ENV
 
     truth = Path(args.truth) if args.truth else landing.parent / "truth"
     if os.environ.get(FRESHNESS_AS_OF_ENV) or not (truth / "summary.json").exists():
@@ -146,7 +146,7 @@ def _freshness_as_of_sample(landing: Path, args: argparse.Namespace) -> None:
 
 def _serving(args: argparse.Namespace) -> int:
     from dagster_project.defs.resources import serving_path
-    from dagster_project.defs.serving import snapshot
+    from dagster_project.lib.serving import snapshot
 
     folder = serving_path()
     if args.serving_command == "rollback":

@@ -21,8 +21,8 @@ from dagster_duckdb import DuckDBResource
 from dagster_project.defs import automation
 from dagster_project.defs.resources import LandingZone, ServingTarget
 from dagster_project.defs.serving.snapshot import duckdb_snapshot
-from dagster_project.defs.sources.contracts import CONTRACTS
 from dagster_project.defs.sources.extract import build_extract_asset
+from dagster_project.lib.landing.contracts import CONTRACTS
 
 
 # --------------------------------------------------------------------------- definitions

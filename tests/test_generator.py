@@ -9,9 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.defs.sources.contracts import CONTRACTS
 from dagster_project.generate import generate
 from dagster_project.generate.world import CH, WorldConfig, simulate
+from dagster_project.lib.landing.contracts import CONTRACTS
 
 
 def _digest(folder: Path) -> dict[str, str]:

@@ -11,15 +11,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.defs.sources.contracts import get_contract
-from dagster_project.defs.sources.loader import (
-    LandingContractError,
+from dagster_project.lib.landing.contracts import get_contract
+from dagster_project.lib.landing.errors import LandingContractError, ReconciliationError
+from dagster_project.lib.landing.loader import load_object
+from dagster_project.lib.landing.manifest import (
     ParsedBatch,
-    ReconciliationError,
     commit_batch,
     current_load,
     ensure_raw_tables,
-    load_object,
 )
 
 OPPS = get_contract("crm", "opportunities")

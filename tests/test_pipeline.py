@@ -11,8 +11,8 @@ import yaml
 
 from dagster_project.defs.resources import REPO_ROOT
 from dagster_project.defs.sources import crm
-from dagster_project.defs.sources.contracts import CONTRACTS
-from dagster_project.defs.sources.dbt_sources import sources_path, sources_yaml
+from dagster_project.lib.landing.contracts import CONTRACTS
+from dagster_project.lib.landing.dbt_sources import sources_path, sources_yaml
 from tests.conftest import EXTRACT_ASSETS, resources_for
 
 
@@ -42,7 +42,7 @@ def test_dbt_sources_are_generated_from_the_contracts():
     for system in ("crm", "ads", "billing"):
         assert sources_path(system).read_text() == sources_yaml(system), (
             f"{sources_path(system)} is stale: "
-            "run python -m dagster_project.defs.sources.dbt_sources"
+            "run python -m dagster_project.lib.landing.dbt_sources"
         )
 
 

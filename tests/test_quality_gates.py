@@ -28,7 +28,7 @@ import dagster as dg
 import pytest
 from dagster_duckdb import DuckDBResource
 
-from dagster_project.defs.sources.contracts import get_contract
+from dagster_project.lib.landing.contracts import get_contract
 from tests.conftest import SAMPLE_AS_OF, pipeline_assets, resources_for
 
 MARTS = ("opportunities", "customer_revenue", "attribution_credits", "touchpoints")

@@ -11,9 +11,9 @@ import subprocess
 import dagster as dg
 import duckdb
 
-from dagster_project.defs.quality.suite import CHECKS
 from dagster_project.defs.resources import DBT_EXECUTABLE, DBT_PROJECT_DIR
-from dagster_project.defs.sources.contracts import CONTRACTS
+from dagster_project.lib.landing.contracts import CONTRACTS
+from dagster_project.lib.quality.suite import CHECKS
 
 RECONCILIATION = {
     "customer_revenue": "assert_billed_revenue_reconciles_raw_to_mart",

@@ -10,7 +10,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.defs.quality.suite import (
+from dagster_project.defs.resources import DBT_PROJECT_DIR
+from dagster_project.lib.landing.contracts import CONTRACTS, get_contract
+from dagster_project.lib.landing.loader import load_object
+from dagster_project.lib.quality.expectations import run_expectations
+from dagster_project.lib.quality.rules import check_freshness, check_schema
+from dagster_project.lib.quality.suite import (
     GX_CHECKS,
     SUITES_DIR,
     Settings,
@@ -18,15 +23,7 @@ from dagster_project.defs.quality.suite import (
     load_suite,
     load_suites,
 )
-from dagster_project.defs.quality.validation import (
-    check_freshness,
-    check_schema,
-    evaluate,
-    run_expectations,
-)
-from dagster_project.defs.resources import DBT_PROJECT_DIR
-from dagster_project.defs.sources.contracts import CONTRACTS, get_contract
-from dagster_project.defs.sources.loader import load_object
+from dagster_project.lib.quality.validation import evaluate
 from tests.conftest import SAMPLE_AS_OF
 
 AS_OF = datetime.fromisoformat(SAMPLE_AS_OF)

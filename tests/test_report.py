@@ -24,15 +24,15 @@ import pytest
 import yaml
 
 from dagster_project.defs.resources import REPO_ROOT
-from dagster_project.defs.serving import charts
-from dagster_project.defs.serving.charts import Series
-from dagster_project.defs.serving.report import (
+from dagster_project.lib.files import write_atomically
+from dagster_project.lib.html import charts
+from dagster_project.lib.html.charts import Series
+from dagster_project.lib.html.revenue_report import (
     REPORT_FILE,
     money,
     render_report,
-    write_atomically,
 )
-from dagster_project.defs.serving.report_data import (
+from dagster_project.lib.serving.report_data import (
     MARTS,
     ChannelQuality,
     ChannelReturn,

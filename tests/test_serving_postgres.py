@@ -26,8 +26,9 @@ import pytest
 from dagster_duckdb import DuckDBResource
 
 from dagster_project.defs.resources import PostgresTarget, dbt_project
-from dagster_project.defs.serving.catalog import read_catalog, served_tables
-from dagster_project.defs.serving.postgres import pg_type, postgres_marts, publish_postgres
+from dagster_project.defs.serving.postgres import postgres_marts
+from dagster_project.lib.serving.catalog import read_catalog, served_tables
+from dagster_project.lib.serving.postgres import pg_type, publish_postgres
 
 ADMIN, ADMIN_PASSWORD = "rjw_admin", "admin-pw-for-tests"
 PUBLISHER, PUBLISHER_PASSWORD = "rjw_publisher", "publisher-pw-for-tests"

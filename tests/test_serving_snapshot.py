@@ -20,18 +20,18 @@ from dagster_duckdb import DuckDBResource
 
 from dagster_project.cli import main as rjw
 from dagster_project.defs.resources import ServingTarget, dbt_project
-from dagster_project.defs.serving import pii as pii_sql
-from dagster_project.defs.serving.catalog import SERVED_SCHEMAS, read_catalog, served_tables
-from dagster_project.defs.serving.snapshot import (
+from dagster_project.defs.serving.snapshot import duckdb_snapshot
+from dagster_project.defs.transform.data_driven import data_driven_channel_credit
+from dagster_project.generate import generate
+from dagster_project.lib.serving import pii as pii_sql
+from dagster_project.lib.serving.catalog import SERVED_SCHEMAS, read_catalog, served_tables
+from dagster_project.lib.serving.snapshot import (
     MANIFEST_FILE,
     NEXT_FILE,
     PREVIOUS_FILE,
     SNAPSHOT_FILE,
-    duckdb_snapshot,
     snapshot_manifest,
 )
-from dagster_project.defs.transform.data_driven import data_driven_channel_credit
-from dagster_project.generate import generate
 from tests.conftest import pipeline_assets, resources_for
 
 

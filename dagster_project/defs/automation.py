@@ -37,8 +37,9 @@ from dagster_project.defs.resources import (
     landing_path,
     warehouse_path,
 )
-from dagster_project.defs.sources.contracts import CONTRACTS
-from dagster_project.defs.sources.loader import CURRENT_FILES_VIEW, landing_files
+from dagster_project.lib.landing.contracts import CONTRACTS
+from dagster_project.lib.landing.loader import landing_files
+from dagster_project.lib.landing.manifest import CURRENT_FILES_VIEW
 
 CRON_ENV = "RJW_SCHEDULE_CRON"
 TIMEZONE_ENV = "RJW_SCHEDULE_TIMEZONE"

@@ -15,8 +15,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
 from dagster_duckdb import DuckDBResource
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DBT_PROJECT_DIR = REPO_ROOT / "dbt"
+from dagster_project.lib.paths import DBT_PROJECT_DIR, REPO_ROOT  # noqa: E402
 
 WAREHOUSE_ENV = "RJW_DUCKDB_PATH"
 LANDING_ENV = "RJW_LANDING_DIR"
@@ -49,7 +48,7 @@ def serving_path() -> Path:
     return _path(SERVING_ENV, REPO_ROOT / "data" / "serving")
 
 
-# Serving (dagster_project/defs/serving/): the analysts' snapshot and PostgreSQL for BI tools
+# Serving (dagster_project/defs/serving/, engines in lib/serving/): the analysts' snapshot and PostgreSQL for BI tools
 SNAPSHOT_PII_ENV = "RJW_SNAPSHOT_PII"  # hash | mask | none (default: analysts are internal)
 PII_MODE_ENV = "RJW_PII_MODE"  # for PostgreSQL: hash (default) | mask | none
 PII_SALT_ENV = "RJW_PII_SALT"

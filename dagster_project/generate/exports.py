@@ -20,8 +20,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from dagster_project.defs.sources.contracts import Contract, get_contract
 from dagster_project.generate.world import CH_CHANNEL, CH_KEY, CH_SUB, WorldConfig
+from dagster_project.lib.landing.contracts import Contract, get_contract
 
 # UTC offsets (minutes) the exporting tools use: mostly UTC, some local times
 OFFSETS = np.array([0, -300, -480, 60, 120, 330])

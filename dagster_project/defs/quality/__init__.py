@@ -1,9 +1,3 @@
-"""Data-quality gates: Great Expectations suites and the asset checks that run them.
-
-- ``suites/<system>/<object>.yml``: the reviewed GX suite of every raw object (``suite.py`` reads
-  and checks them against the landing contracts);
-- ``validation.py``: GX on the rows of new loads, DuckDB SQL for the set-level rules;
-- ``checks.py``: the blocking Dagster asset checks on every raw asset (``build_quality_checks``);
-- ``store.py`` / ``report.py``: results in ``raw_meta`` and the HTML report;
-- ``benchmark.py``: validation time on millions of rows.
-"""
+"""Data-quality gates as Dagster asset checks (``checks.py``: the blocking checks on every raw
+asset). The engine (suites, Great Expectations runner, SQL rules, results store) is
+``dagster_project/lib/quality/``; the HTML report is ``lib/html/quality_report.py``."""

@@ -27,18 +27,20 @@ import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
-from dagster_project.defs.quality import report, store
-from dagster_project.defs.quality.suite import (
+from dagster_project.defs.resources import LandingZone, reports_path
+from dagster_project.lib.html import quality_report as report
+from dagster_project.lib.landing.contracts import CONTRACTS, Contract
+from dagster_project.lib.landing.manifest import ensure_raw_tables
+from dagster_project.lib.quality import store
+from dagster_project.lib.quality.findings import Evaluation, Finding, accept_loads
+from dagster_project.lib.quality.suite import (
     CHECK_DESCRIPTIONS,
     CHECKS,
     Settings,
     Suite,
     load_suites,
 )
-from dagster_project.defs.quality.validation import Evaluation, Finding, accept_loads, evaluate
-from dagster_project.defs.resources import LandingZone, reports_path
-from dagster_project.defs.sources.contracts import CONTRACTS, Contract
-from dagster_project.defs.sources.loader import ensure_raw_tables
+from dagster_project.lib.quality.validation import evaluate
 
 NON_BLOCKING = {"freshness"}
 SEVERITY = {"ERROR": dg.AssetCheckSeverity.ERROR, "WARN": dg.AssetCheckSeverity.WARN}

@@ -7,8 +7,8 @@ from dagster_duckdb import DuckDBResource
 
 from dagster_project.defs.automation import extract_retry_policy
 from dagster_project.defs.resources import LandingZone
-from dagster_project.defs.sources.contracts import META_SCHEMA, Contract
-from dagster_project.defs.sources.loader import load_object
+from dagster_project.lib.landing.contracts import META_SCHEMA, Contract
+from dagster_project.lib.landing.loader import load_object
 
 PREVIEW_ROWS = 5
 

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import yaml
 
-from dagster_project.defs.sources.contracts import CONTRACTS, LINEAGE_COLUMNS, Contract
+from dagster_project.lib.landing.contracts import CONTRACTS, LINEAGE_COLUMNS, Contract
 
 SUITES_DIR = Path(__file__).with_name("suites")
 

@@ -12,14 +12,13 @@ half a page. Every check's metadata links to its table's section (``quality.html
 from __future__ import annotations
 
 import html
-import os
-import tempfile
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dagster_project.defs.quality.suite import CHECK_DESCRIPTIONS, CHECKS
+from dagster_project.lib.files import write_atomically
+from dagster_project.lib.quality.suite import CHECK_DESCRIPTIONS, CHECKS
 
 REPORT_NAME = "quality.html"
 
@@ -140,19 +139,7 @@ def _table_section(ev: dict[str, Any]) -> list[str]:
 
 def write_report(evaluations: list[dict[str, Any]], folder: Path) -> Path:
     """Render and write ``quality.html`` atomically (temporary file, then rename)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / REPORT_NAME
-    text = render(evaluations)
-    fd, tmp = tempfile.mkstemp(prefix=".quality-", suffix=".html", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return write_atomically(folder / REPORT_NAME, render(evaluations))
 
 
 def report_url(folder: Path, table: str | None = None) -> str:

@@ -1,8 +1,9 @@
 """Benchmark of the quality gate: validation time on millions of raw rows.
 
-    python -m dagster_project.defs.quality.benchmark --accounts 32000     # ~5M raw rows
+    python -m dagster_project.benchmarks.quality --accounts 32000     # ~5M raw rows
 
-Generates a world and loads it through the real extract assets (as ``dagster_project.benchmark``
+Generates a world and loads it through the real extract assets (as
+``dagster_project.benchmarks.load``
 does), then runs the quality checks of all 26 raw tables through Dagster (the real
 ``@multi_asset_check`` steps: Great Expectations on every row, since every file is new, plus the
 DuckDB rules, results recorded, report written) and prints the time per table. It then runs
@@ -31,10 +32,10 @@ def _prepare(workdir: Path, accounts: int, seed: int, reuse: bool) -> dict:
     import duckdb
     from dagster_duckdb import DuckDBResource
 
-    from dagster_project.defs.quality.validation import ACCEPTED_TABLE
     from dagster_project.defs.resources import LandingZone
     from dagster_project.defs.sources import ads, billing, crm
     from dagster_project.generate import generate
+    from dagster_project.lib.quality.findings import ACCEPTED_TABLE
 
     landing, warehouse = workdir / "landing", workdir / "bench.duckdb"
     figures: dict = {}

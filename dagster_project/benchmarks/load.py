@@ -1,8 +1,8 @@
 """Benchmark: generate a large world, land it through the real extract assets, build the dbt
 project, print figures.
 
-    python -m dagster_project.benchmark --accounts 32000            # load ~5M landed rows
-    python -m dagster_project.benchmark --accounts 50000 --anonymous-visitors 20 --dbt
+    python -m dagster_project.benchmarks.load --accounts 32000            # load ~5M landed rows
+    python -m dagster_project.benchmarks.load --accounts 50000 --anonymous-visitors 20 --dbt
                                                                     # + dbt build, ~5M touches
 
 Prints generation time, landed rows, load time, rows per second, the dbt build time and the

@@ -1,94 +1,28 @@
-"""Load landing files into the DuckDB raw tables, incrementally and idempotently.
-
-Each file named by a landing contract (``contracts.py``) is loaded in two steps:
-
-1. **parse** (``parse_file``): DuckDB's own readers turn the file into a typed temporary relation of
-   good rows plus a temporary relation of rejected lines. No Python row loops: millions of rows
-   load in seconds.
-2. **commit** (``commit_batch``): one transaction deletes what an earlier version of the same
-   source delivered, inserts the rows with their lineage columns, the rejects and a manifest row.
-   A crash never leaves half a file behind.
-
-The split lets a later connector (e.g. a live Stripe API page) land into the same raw tables: it
-builds its own temporary relations and calls ``commit_batch`` with a URI such as
-``stripe-api://customers?starting_after=cus_123``.
-
-Bookkeeping lives in ``raw_meta``: ``load_manifest`` records every committed source (size, sha256,
-row counts, extra columns, status; ``superseded_by`` is NULL for the current version of a source)
-and ``load_rejects`` keeps every line that could not be loaded with its line, column and reason.
-Nothing is dropped silently: ``rows_loaded + rows_rejected == rows_received`` is checked per file,
-with ``rows_received`` counted independently of the typed parse.
-"""
+"""Readers: DuckDB's own CSV and JSON readers turn a landing file into a typed temporary relation
+of good rows plus a temporary relation of rejected lines (no Python row loops), ready for
+``manifest.commit_batch``."""
 
 from __future__ import annotations
 
 import csv
 import hashlib
 import json
-import logging
-import time
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import duckdb
 
-from dagster_project.defs.sources.contracts import (
-    LINEAGE_COLUMNS,
-    META_SCHEMA,
-    RAW_SCHEMAS,
-    Column,
-    Contract,
-)
-
-log = logging.getLogger(__name__)
-
-MANIFEST_TABLE = f"{META_SCHEMA}.load_manifest"
-REJECTS_TABLE = f"{META_SCHEMA}.load_rejects"
-LOAD_ID_SEQUENCE = f"{META_SCHEMA}.load_id_seq"
-CURRENT_FILES_VIEW = f"{META_SCHEMA}.current_files"  # the current manifest row of every source
-
-MANIFEST_COLUMNS: dict[str, str] = {
-    "load_id": "BIGINT NOT NULL",
-    "table_name": "VARCHAR NOT NULL",
-    "source_uri": "VARCHAR NOT NULL",
-    "size_bytes": "BIGINT",
-    "sha256": "VARCHAR NOT NULL",
-    "rows_received": "BIGINT NOT NULL",
-    "rows_loaded": "BIGINT NOT NULL",
-    "rows_rejected": "BIGINT NOT NULL",
-    "extra_columns": "VARCHAR[]",
-    "status": "VARCHAR NOT NULL",  # 'loaded' (first version) | 'replaced' (a changed source)
-    "loaded_at": "TIMESTAMPTZ NOT NULL",
-    "superseded_by": "BIGINT",  # load_id of the newer version; NULL = current version
-}
-
-REJECTS_COLUMNS: dict[str, str] = {
-    "load_id": "BIGINT NOT NULL",
-    "table_name": "VARCHAR NOT NULL",
-    "source_uri": "VARCHAR NOT NULL",
-    "line": "BIGINT",  # physical line in the file (CSV header = line 1)
-    "column_name": "VARCHAR",
-    "error_type": "VARCHAR",  # DuckDB's CSV error types, 'MALFORMED JSON' or 'CAST'
-    "reason": "VARCHAR",
-    "raw_record": "VARCHAR",
-    "rejected_at": "TIMESTAMPTZ NOT NULL",
-}
+from dagster_project.lib.landing.contracts import Column, Contract
+from dagster_project.lib.landing.errors import LandingContractError, ReconciliationError
+from dagster_project.lib.landing.manifest import ParsedBatch
+from dagster_project.lib.sql import ident as _ident
+from dagster_project.lib.sql import literal as _lit
+from dagster_project.lib.sql import scalar as _scalar
 
 # A byte that never occurs in a valid JSON text (control characters must be escaped) nor in a
 # sane CSV: reading with it as the delimiter and no quoting yields one value per physical line.
 _LINE_DELIM = "\x1f"
 _TMP = "_ldr_"  # prefix of the loader's temporary relations (dropped after every file)
-
-
-class LandingContractError(Exception):
-    """A landing file violates its contract (missing/duplicate columns, unreadable file)."""
-
-
-class ReconciliationError(RuntimeError):
-    """Rows received do not equal rows loaded plus rows rejected: something would be lost."""
 
 
 @dataclass(frozen=True)
@@ -102,152 +36,8 @@ class FileFingerprint:
     bom_bytes: int  # 3 when the file starts with a UTF-8 byte-order mark
 
 
-@dataclass
-class ParsedBatch:
-    """A parsed source ready to be committed by ``commit_batch``.
-
-    ``rows_relation`` is a relation (table or view) with any subset of the contract's columns,
-    optionally ``_extra`` (JSON) and ``_source_line`` (BIGINT); the commit adds the other lineage
-    columns. ``rejects_relation`` has ``line, column_name, error_type, reason, raw_record`` (one
-    row per failing column; several rows may share a line) or is None when nothing was rejected.
-    ``rows_received`` must be counted independently of the parse that produced the rows.
-    """
-
-    source_uri: str
-    sha256: str
-    size_bytes: int | None
-    rows_relation: str
-    rejects_relation: str | None
-    rows_received: int
-    extra_columns: list[str] = field(default_factory=list)
-
-
-@dataclass
-class FileLoad:
-    """Outcome of one source in one run (counts are zero for a skipped, unchanged file)."""
-
-    source_uri: str
-    status: Literal["loaded", "replaced", "skipped"]
-    load_id: int | None
-    sha256: str
-    size_bytes: int | None
-    rows_received: int = 0
-    rows_loaded: int = 0
-    rows_rejected: int = 0
-    extra_columns: list[str] = field(default_factory=list)
-    duration_seconds: float = 0.0
-
-
-@dataclass
-class LoadResult:
-    """Outcome of ``load_object`` for this run only.
-
-    ``files_loaded`` (new), ``files_replaced`` (changed) and ``files_skipped`` (unchanged) add up
-    to ``files_seen``; ``extra_columns`` maps each loaded file with unknown columns to their names.
-    """
-
-    table: str
-    files_seen: int = 0
-    files_loaded: int = 0
-    files_skipped: int = 0
-    files_replaced: int = 0
-    rows_received: int = 0
-    rows_loaded: int = 0
-    rows_rejected: int = 0
-    extra_columns: dict[str, list[str]] = field(default_factory=dict)
-    files: list[FileLoad] = field(default_factory=list)
-    duration_seconds: float = 0.0
-
-    def add(self, detail: FileLoad) -> None:
-        self.files.append(detail)
-        self.files_seen += 1
-        if detail.status == "skipped":
-            self.files_skipped += 1
-            return
-        if detail.status == "replaced":
-            self.files_replaced += 1
-        else:
-            self.files_loaded += 1
-        self.rows_received += detail.rows_received
-        self.rows_loaded += detail.rows_loaded
-        self.rows_rejected += detail.rows_rejected
-        if detail.extra_columns:
-            self.extra_columns[detail.source_uri] = list(detail.extra_columns)
-
-
-# ----------------------------------------------------------------------------------- SQL helpers
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _qualified(table: str) -> str:
-    schema, _, name = table.partition(".")
-    return f"{_ident(schema)}.{_ident(name)}"
-
-
-def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
-    row = con.execute(sql, params or []).fetchone()
-    return None if row is None else row[0]
-
-
 def _base_type(duckdb_type: str) -> str:
     return duckdb_type.split("(")[0].strip().upper()
-
-
-# ---------------------------------------------------------------------------------------- tables
-def ensure_raw_tables(con: duckdb.DuckDBPyConnection, contracts: Iterable[Contract]) -> None:
-    """Create the raw schemas, each contract's raw table and the ``raw_meta`` bookkeeping.
-
-    ``raw_meta``: ``load_manifest``, ``load_rejects``, the ``load_id_seq`` sequence and the view
-    ``current_files`` (manifest rows not superseded by a newer load of the same source).
-
-    Idempotent. A raw table that already exists only gains the contract columns it lacks, so adding
-    an (optional) column to a contract needs no migration; nothing is ever dropped or retyped.
-    """
-    for schema in (*RAW_SCHEMAS.values(), META_SCHEMA):
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {_ident(schema)}")
-    con.execute(f"CREATE SEQUENCE IF NOT EXISTS {_qualified(LOAD_ID_SEQUENCE)} START 1")
-    for table, columns in ((MANIFEST_TABLE, MANIFEST_COLUMNS), (REJECTS_TABLE, REJECTS_COLUMNS)):
-        ddl = ", ".join(f"{_ident(c)} {t}" for c, t in columns.items())
-        con.execute(f"CREATE TABLE IF NOT EXISTS {_qualified(table)} ({ddl})")
-    con.execute(
-        f"CREATE VIEW IF NOT EXISTS {_qualified(CURRENT_FILES_VIEW)} AS SELECT * "
-        f"FROM {_qualified(MANIFEST_TABLE)} WHERE superseded_by IS NULL"
-    )
-    for contract in contracts:
-        wanted = {c.name: c.type for c in contract.columns} | LINEAGE_COLUMNS
-        ddl = ", ".join(f"{_ident(c)} {t}" for c, t in wanted.items())
-        con.execute(f"CREATE TABLE IF NOT EXISTS {_qualified(contract.table)} ({ddl})")
-        existing = {
-            r[0].lower()
-            for r in con.execute(
-                "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
-                [contract.schema, contract.object],
-            ).fetchall()
-        }
-        for name, type_ in wanted.items():
-            if name.lower() not in existing:
-                con.execute(
-                    f"ALTER TABLE {_qualified(contract.table)} ADD COLUMN {_ident(name)} {type_}"
-                )
-
-
-# ------------------------------------------------------------------------------------- manifest
-def current_load(
-    con: duckdb.DuckDBPyConnection, table: str, source_uri: str
-) -> tuple[int, str] | None:
-    """``(load_id, sha256)`` of the current manifest row of a source, or None if never loaded."""
-    row = con.execute(
-        f"SELECT load_id, sha256 FROM {_qualified(MANIFEST_TABLE)} "
-        "WHERE table_name = ? AND source_uri = ? AND superseded_by IS NULL "
-        "ORDER BY load_id DESC LIMIT 1",
-        [table, source_uri],
-    ).fetchone()
-    return None if row is None else (int(row[0]), str(row[1]))
 
 
 def fingerprint_file(path: Path, chunk_size: int = 1 << 20) -> FileFingerprint:
@@ -272,112 +62,6 @@ def fingerprint_file(path: Path, chunk_size: int = 1 << 20) -> FileFingerprint:
     newline_bytes = 2 if crlf and crlf == newlines else 1 if not crlf else 0
     bom = 3 if first == b"\xef\xbb\xbf" else 0
     return FileFingerprint(digest.hexdigest(), size, lines, newline_bytes, bom)
-
-
-# ---------------------------------------------------------------------------------------- commit
-def commit_batch(
-    con: duckdb.DuckDBPyConnection,
-    contract: Contract,
-    batch: ParsedBatch,
-    *,
-    loaded_at: datetime | None = None,
-) -> FileLoad:
-    """Commit a parsed batch into the contract's raw table, the rejects and the manifest.
-
-    One transaction: if the source URI was loaded before, its raw rows and rejects are deleted and
-    its manifest row is marked ``superseded_by`` the new load (status 'replaced'); then the rows
-    (with ``_source_uri``, ``_load_id``, ``_source_seq``, ``_loaded_at``), the rejects and the
-    manifest row are
-    inserted. Raises ``ReconciliationError`` (and rolls back) unless loaded + rejected == received.
-    Does not skip unchanged sources: callers decide that with ``current_load``.
-    """
-    started = time.perf_counter()
-    loaded_at = loaded_at or datetime.now(UTC)
-    table = _qualified(contract.table)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        previous = current_load(con, contract.table, batch.source_uri)
-        load_id = int(_scalar(con, f"SELECT nextval('{LOAD_ID_SEQUENCE}')"))
-        # a changed file keeps the place in the export order it arrived at
-        first_load = _scalar(
-            con,
-            f"SELECT min(load_id) FROM {_qualified(MANIFEST_TABLE)} "
-            "WHERE table_name = ? AND source_uri = ?",
-            [contract.table, batch.source_uri],
-        )
-        source_seq = int(first_load) if first_load is not None else load_id
-        if previous is not None:
-            con.execute(f"DELETE FROM {table} WHERE _source_uri = ?", [batch.source_uri])
-            con.execute(
-                f"DELETE FROM {_qualified(REJECTS_TABLE)} WHERE table_name = ? AND source_uri = ?",
-                [contract.table, batch.source_uri],
-            )
-            con.execute(
-                f"UPDATE {_qualified(MANIFEST_TABLE)} SET superseded_by = ? "
-                "WHERE table_name = ? AND source_uri = ? AND superseded_by IS NULL",
-                [load_id, contract.table, batch.source_uri],
-            )
-        rows_loaded = int(
-            _scalar(
-                con,
-                f"INSERT INTO {table} BY NAME SELECT *, ? AS _source_uri, ? AS _load_id, "
-                f"? AS _source_seq, ? AS _loaded_at FROM {batch.rows_relation}",
-                [batch.source_uri, load_id, source_seq, loaded_at],
-            )
-        )
-        rows_rejected = 0
-        if batch.rejects_relation is not None:
-            rows_rejected = int(
-                _scalar(con, f"SELECT count(DISTINCT line) FROM {batch.rejects_relation}")
-            )
-            con.execute(
-                f"INSERT INTO {_qualified(REJECTS_TABLE)} BY NAME "
-                "SELECT ? AS load_id, ? AS table_name, ? AS source_uri, line, column_name, "
-                "error_type, reason, raw_record, ? AS rejected_at "
-                f"FROM {batch.rejects_relation} ORDER BY line",
-                [load_id, contract.table, batch.source_uri, loaded_at],
-            )
-        if rows_loaded + rows_rejected != batch.rows_received:
-            raise ReconciliationError(
-                f"{batch.source_uri}: {rows_loaded} rows loaded + {rows_rejected} rejected != "
-                f"{batch.rows_received} received for {contract.table}; nothing committed"
-            )
-        status: Literal["loaded", "replaced"] = "replaced" if previous else "loaded"
-        con.execute(
-            f"INSERT INTO {_qualified(MANIFEST_TABLE)} BY NAME SELECT ? AS load_id, "
-            "? AS table_name, ? AS source_uri, ? AS size_bytes, ? AS sha256, ? AS rows_received, "
-            "? AS rows_loaded, ? AS rows_rejected, ?::VARCHAR[] AS extra_columns, ? AS status, "
-            "? AS loaded_at",
-            [
-                load_id,
-                contract.table,
-                batch.source_uri,
-                batch.size_bytes,
-                batch.sha256,
-                batch.rows_received,
-                rows_loaded,
-                rows_rejected,
-                list(batch.extra_columns),
-                status,
-                loaded_at,
-            ],
-        )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    return FileLoad(
-        source_uri=batch.source_uri,
-        status=status,
-        load_id=load_id,
-        sha256=batch.sha256,
-        size_bytes=batch.size_bytes,
-        rows_received=batch.rows_received,
-        rows_loaded=rows_loaded,
-        rows_rejected=rows_rejected,
-        extra_columns=list(batch.extra_columns),
-        duration_seconds=time.perf_counter() - started,
-    )
 
 
 # ----------------------------------------------------------------------------------------- parse
@@ -737,62 +421,3 @@ def drop_temp_relations(con: duckdb.DuckDBPyConnection) -> None:
     for kind, names in (("VIEW", views), ("TABLE", tables)):
         for (name,) in names:
             con.execute(f"DROP {kind} IF EXISTS temp.main.{_ident(name)}")
-
-
-# ------------------------------------------------------------------------------------------ load
-def landing_files(contract: Contract, landing_root: Path) -> list[Path]:
-    """Files under the contract's landing folder with one of its extensions, by relative path."""
-    folder = Path(landing_root) / contract.folder
-    if not folder.is_dir():
-        return []
-    extensions = tuple(e.lower() for e in contract.extensions)
-    files = [p for p in folder.rglob("*") if p.is_file() and p.name.lower().endswith(extensions)]
-    return sorted(files, key=lambda p: p.relative_to(folder).as_posix())
-
-
-def load_object(
-    con: duckdb.DuckDBPyConnection, contract: Contract, landing_root: Path
-) -> LoadResult:
-    """Load every new or changed landing file of one contract into its raw table.
-
-    Files are taken in sorted name order. An unchanged file (same sha256 as the current manifest
-    row of its URI, the path relative to ``landing_root``) is skipped, so a re-run loads nothing;
-    a changed file replaces what its earlier version loaded. Each file commits on its own: a
-    ``LandingContractError`` stops the run at that file, files before it stay loaded.
-    """
-    started = time.perf_counter()
-    landing_root = Path(landing_root)
-    con.execute("SET TimeZone = 'UTC'")
-    ensure_raw_tables(con, [contract])
-    result = LoadResult(table=contract.table)
-    for path in landing_files(contract, landing_root):
-        file_started = time.perf_counter()
-        uri = path.relative_to(landing_root).as_posix()
-        fingerprint = fingerprint_file(path)
-        current = current_load(con, contract.table, uri)
-        if current is not None and current[1] == fingerprint.sha256:
-            detail = FileLoad(
-                uri, "skipped", current[0], fingerprint.sha256, fingerprint.size_bytes
-            )
-        else:
-            try:
-                batch = parse_file(con, contract, path, uri, fingerprint)
-                detail = commit_batch(con, contract, batch)
-            except duckdb.Error as exc:  # name the file in engine errors too
-                raise RuntimeError(f"{path}: loading into {contract.table} failed: {exc}") from exc
-            finally:
-                drop_temp_relations(con)
-        detail.duration_seconds = time.perf_counter() - file_started
-        log.info(
-            "%s %s: %s, %d received, %d loaded, %d rejected%s",
-            contract.table,
-            uri,
-            detail.status,
-            detail.rows_received,
-            detail.rows_loaded,
-            detail.rows_rejected,
-            f", extra columns {detail.extra_columns}" if detail.extra_columns else "",
-        )
-        result.add(detail)
-    result.duration_seconds = time.perf_counter() - started
-    return result

@@ -4,7 +4,7 @@ The contracts are the one definition of the raw tables; the dbt ``_<system>__sou
 are generated from them so dbt documents and tests exactly what the loader writes. Regenerate
 after changing a contract (a test fails while they disagree):
 
-    python -m dagster_project.defs.sources.dbt_sources
+    python -m dagster_project.lib.landing.dbt_sources
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from dagster_project.defs.resources import DBT_PROJECT_DIR
-from dagster_project.defs.sources.contracts import LINEAGE_COLUMNS, SYSTEMS, contracts_for
+from dagster_project.lib.landing.contracts import LINEAGE_COLUMNS, SYSTEMS, contracts_for
+from dagster_project.lib.paths import DBT_PROJECT_DIR
 
 LINEAGE_DOCS = {
     "_extra": "Columns or keys the contract does not know, as a JSON object (never dropped).",
@@ -25,7 +25,7 @@ LINEAGE_DOCS = {
     "file is reloaded); orders versions when a record has no updated-at.",
     "_loaded_at": "When the row was loaded.",
 }
-HEADER = "# Generated from dagster_project/defs/sources/contracts.py: do not edit by hand.\n"
+HEADER = "# Generated from dagster_project/lib/landing/contracts.py: do not edit by hand.\n"
 
 
 def sources_yaml(system: str) -> str:

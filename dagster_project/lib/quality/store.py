@@ -16,8 +16,8 @@ from typing import Any
 
 import duckdb
 
-from dagster_project.defs.quality.validation import Evaluation
-from dagster_project.defs.sources.contracts import META_SCHEMA
+from dagster_project.lib.landing.contracts import META_SCHEMA
+from dagster_project.lib.quality.findings import Evaluation
 
 EVALUATIONS_TABLE = f"{META_SCHEMA}.quality_evaluations"
 RESULTS_TABLE = f"{META_SCHEMA}.quality_results"

@@ -1,0 +1,1 @@
+"""Benchmarks (scripts with printed figures, not timed tests)."""

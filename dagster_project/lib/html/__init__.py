@@ -1,0 +1,1 @@
+"""HTML rendering: Jinja2 templates and inline SVG charts."""

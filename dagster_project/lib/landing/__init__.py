@@ -1,0 +1,1 @@
+"""Landing: contracts, readers (CSV, NDJSON), the manifest and commit, the file loader."""

@@ -1,0 +1,1 @@
+"""Quality engine: suites, Great Expectations runner, SQL rules, results store."""
