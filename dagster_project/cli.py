@@ -5,24 +5,30 @@ rjw run [--accounts N] [--regenerate]    generate if the landing zone is empty, 
 rjw summary                              row counts of the raw tables and the rejects
 rjw serving status                       the analysts' DuckDB snapshot and the one before it
 rjw serving rollback                     serve the previous snapshot again (run twice to undo)
+rjw prepare                              parse the dbt project (the manifest of the assets)
+rjw ui                                   the Dagster UI on the run history of `rjw run`
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
+import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
+
+from dagster_project.lib.settings import Settings
 
 DEFAULT_ACCOUNTS = 1000
 
 
-def _generate(args: argparse.Namespace) -> dict:
-    from dagster_project.defs.resources import landing_path
+def _generate(args: argparse.Namespace, settings: Settings) -> dict:
     from dagster_project.generate import generate
 
-    landing = landing_path()
+    landing = settings.landing
     truth = Path(args.truth) if args.truth else landing.parent / "truth"
     t0 = time.perf_counter()
     summary = generate(
@@ -36,15 +42,14 @@ def _generate(args: argparse.Namespace) -> dict:
     return summary
 
 
-def summary_table() -> list[tuple[str, int, int, int]]:
+def summary_table(warehouse: Path) -> list[tuple[str, int, int, int]]:
     """(raw table, rows, files, rejected rows) for every landing contract."""
     import duckdb
 
-    from dagster_project.defs.resources import warehouse_path
     from dagster_project.lib.landing.contracts import CONTRACTS
 
     out = []
-    with duckdb.connect(str(warehouse_path()), read_only=True) as con:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
         for c in CONTRACTS.values():
             rows = con.execute(f"select count(*) from {c.table}").fetchone()[0]
             files, rejected = con.execute(
@@ -56,12 +61,10 @@ def summary_table() -> list[tuple[str, int, int, int]]:
     return out
 
 
-def _summary(_: argparse.Namespace) -> None:
-    from dagster_project.defs.resources import warehouse_path
-
-    rows = summary_table()
+def _summary(settings: Settings) -> None:
+    rows = summary_table(settings.warehouse)
     width = max(len(r[0]) for r in rows)
-    print(f"\nwarehouse: {warehouse_path()}")
+    print(f"\nwarehouse: {settings.warehouse}")
     print(f"{'raw table':<{width}}  {'rows':>10}  {'files':>5}  {'rejected':>8}")
     for table, n, files, rejected in rows:
         print(f"{table:<{width}}  {n:>10,}  {files:>5}  {rejected:>8,}")
@@ -71,84 +74,118 @@ def _summary(_: argparse.Namespace) -> None:
     )
 
 
-def _run(args: argparse.Namespace) -> int:
-    from dagster_project.defs.resources import landing_path
+def dagster_home(settings: Settings) -> Path:
+    """The Dagster instance folder of ``rjw``: ``DAGSTER_HOME`` if set, else ``dagster_home/``
+    beside the warehouse (``data/dagster_home``), with the production instance settings."""
+    home = settings.dagster_home or settings.warehouse.parent / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        from dagster_project.lib.paths import REPO_ROOT
 
-    landing = landing_path()
+        template = REPO_ROOT / "dagster_project" / "deploy" / "dagster.yaml"
+        config.write_text(template.read_text())
+    return home
+
+
+def prepare(settings: Settings) -> Path:
+    """Parse the dbt project so the asset graph matches the dbt files."""
+    from dagster_project.defs.resources import prepare_dbt_manifest
+
+    return prepare_dbt_manifest(settings.warehouse)
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    landing = settings.landing
     if args.regenerate or not landing.exists() or not any(landing.rglob("*.*")):
-        _generate(args)
-    _freshness_as_of_sample(landing, args)
+        _generate(args, settings)
+    settings = _freshness_as_of_sample(settings, args)
+    prepare(settings)
     import dagster as dg
 
-    from dagster_project.definitions import defs
-    from dagster_project.defs.resources import warehouse_path
+    from dagster_project.definitions import build_definitions
 
     # dbt's own output (dagster-dbt echoes it to stdout) goes to a log file beside the warehouse
-    log = warehouse_path().parent / "logs" / "rjw_run.log"
+    log = settings.warehouse.parent / "logs" / "rjw_run.log"
     log.parent.mkdir(parents=True, exist_ok=True)
+    home = dagster_home(settings)
     t0 = time.perf_counter()
     with (
-        dg.DagsterInstance.get() if _has_home() else dg.DagsterInstance.ephemeral() as inst,
+        dg.DagsterInstance.from_config(str(home)) as inst,
         log.open("w") as out,
         contextlib.redirect_stdout(out),
     ):
-        result = defs.resolve_job_def("warehouse_build").execute_in_process(
-            instance=inst,
-            raise_on_error=False,
-            # step-by-step events go to the run log (dagster dev shows them); print warnings only
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        result = (
+            build_definitions(settings)
+            .resolve_job_def("warehouse_build")
+            .execute_in_process(
+                instance=inst,
+                raise_on_error=False,
+                # step-by-step events go to the run log (dagster dev shows them); print warnings
+                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            )
         )
     seconds = time.perf_counter() - t0
     print(f"dbt output: {log}")
     failed = [e.step_key for e in result.all_events if e.is_step_failure]
-    _summary(args)
+    _summary(settings)
     status = "succeeded" if result.success else f"FAILED (steps: {', '.join(failed)})"
     print(f"\npipeline {status} in {seconds:.1f} s (run {result.run_id})")
-    _print_outputs()
+    print(f"run history: {home} (see it with `rjw ui`)")
+    _print_outputs(settings)
     return 0 if result.success else 1
 
 
-def _print_outputs() -> None:
+def _print_outputs(settings: Settings) -> None:
     """Where the run's outputs are, for the ones that exist."""
-    from dagster_project.defs.resources import reports_path, serving_path
     from dagster_project.lib.html.quality_report import REPORT_NAME
     from dagster_project.lib.html.revenue_report import REPORT_FILE
     from dagster_project.lib.serving.snapshot import SNAPSHOT_FILE
 
     for label, path in [
-        ("revenue report", reports_path() / REPORT_FILE),
-        ("quality report", reports_path() / REPORT_NAME),
-        ("analysts' snapshot (read-only DuckDB)", serving_path() / SNAPSHOT_FILE),
+        ("revenue report", settings.reports / REPORT_FILE),
+        ("quality report", settings.reports / REPORT_NAME),
+        ("analysts' snapshot (read-only DuckDB)", settings.serving / SNAPSHOT_FILE),
     ]:
         if path.exists():
             print(f"{label}: {path}")
 
 
-def _freshness_as_of_sample(landing: Path, args: argparse.Namespace) -> None:
+def _freshness_as_of_sample(settings: Settings, args: argparse.Namespace) -> Settings:
     """Sample data is a fixed window (byte-identical per seed), so on it the freshness checks
     are measured as of the sample's last export rather than today; real data is left alone."""
     import json
-    import os
+    from datetime import datetime
 
-    from dagster_project.lib.quality.suite import FRESHNESS_AS_OF_ENV
-
+    landing = settings.landing
     truth = Path(args.truth) if args.truth else landing.parent / "truth"
-    if os.environ.get(FRESHNESS_AS_OF_ENV) or not (truth / "summary.json").exists():
-        return
+    if settings.quality.freshness_as_of or not (truth / "summary.json").exists():
+        return settings
     summary = json.loads((truth / "summary.json").read_text())
     generated = {f["file"] for f in summary["files"]}
     landed = {p.relative_to(landing).as_posix() for p in landing.rglob("*.*") if p.is_file()}
-    if landed <= generated:
-        as_of = f"{summary['config']['end']}T14:00:00+00:00"
-        os.environ[FRESHNESS_AS_OF_ENV] = as_of
-        print(f"sample data: freshness measured as of its last export, {as_of}")
+    if not landed <= generated:
+        return settings
+    as_of = datetime.fromisoformat(f"{summary['config']['end']}T14:00:00+00:00")
+    print(f"sample data: freshness measured as of its last export, {as_of.isoformat()}")
+    return replace(settings, quality=replace(settings.quality, freshness_as_of=as_of))
 
 
-def _serving(args: argparse.Namespace) -> int:
-    from dagster_project.defs.resources import serving_path
+def _ui(settings: Settings) -> int:
+    """``dagster dev`` on the instance ``rjw run`` records its runs in."""
+    from dagster_project.lib.paths import REPO_ROOT
+
+    home = dagster_home(settings)
+    dagster = Path(sys.executable).with_name("dagster")
+    command = [str(dagster), "dev", "-w", str(REPO_ROOT / "workspace.yaml")]
+    print(f"Dagster UI with the run history in {home}")
+    return subprocess.call(command, env={**os.environ, "DAGSTER_HOME": str(home)})
+
+
+def _serving(args: argparse.Namespace, settings: Settings) -> int:
     from dagster_project.lib.serving import snapshot
 
-    folder = serving_path()
+    folder = settings.serving
     if args.serving_command == "rollback":
         try:
             manifest = snapshot.rollback(folder)
@@ -171,12 +208,6 @@ def _serving(args: argparse.Namespace) -> int:
             f"PII {manifest['pii_mode']}"
         )
     return 0
-
-
-def _has_home() -> bool:
-    import os
-
-    return bool(os.environ.get("DAGSTER_HOME"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -207,18 +238,26 @@ def main(argv: list[str] | None = None) -> int:
                 help="write fresh sample data even if the landing zone has files",
             )
     sub.add_parser("summary")
+    sub.add_parser("prepare", help="parse the dbt project (writes dbt/target/manifest.json)")
+    sub.add_parser("ui", help="the Dagster UI on rjw's instance (run history of `rjw run`)")
     serving = sub.add_parser("serving", help="the analysts' read-only DuckDB snapshot")
     serving.add_argument("serving_command", choices=["status", "rollback"])
     args = parser.parse_args(argv)
+    settings = Settings.from_env()
     if args.command == "generate":
-        _generate(args)
+        _generate(args, settings)
         return 0
     if args.command == "summary":
-        _summary(args)
+        _summary(settings)
         return 0
     if args.command == "serving":
-        return _serving(args)
-    return _run(args)
+        return _serving(args, settings)
+    if args.command == "prepare":
+        print(f"dbt manifest: {prepare(settings)}")
+        return 0
+    if args.command == "ui":
+        return _ui(settings)
+    return _run(args, settings)
 
 
 if __name__ == "__main__":

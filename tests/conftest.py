@@ -9,9 +9,25 @@ import dagster as dg
 import pytest
 from dagster_duckdb import DuckDBResource
 
-from dagster_project.defs.resources import LandingZone, PostgresTarget, ServingTarget, dbt_cli
+from dagster_project.defs.resources import (
+    AlertWebhook,
+    LandingZone,
+    PostgresTarget,
+    QualityGate,
+    ReportsFolder,
+    ServingTarget,
+    dbt_cli,
+    prepare_dbt_manifest,
+)
 from dagster_project.defs.sources import ads, billing, crm
 from dagster_project.generate import generate
+
+
+def pytest_configure(config) -> None:
+    """Parse the dbt project once before the tests import the dbt assets (they are made from its
+    manifest), as `rjw run` does."""
+    prepare_dbt_manifest()
+
 
 EXTRACT_ASSETS = [*crm.assets, *ads.assets, *billing.assets]
 
@@ -28,35 +44,36 @@ def small_world(tmp_path_factory) -> dict:
     return {"landing": root / "landing", "truth": root / "truth", "summary": summary}
 
 
-@pytest.fixture(autouse=True)
-def private_reports(tmp_path, monkeypatch) -> Path:
-    """Each test writes HTML reports into its own folder, so a test that runs the pipeline on
-    another warehouse never overwrites the session build's reports (or the repo's data/)."""
-    path = tmp_path / "reports"
-    monkeypatch.setenv("RJW_REPORTS_DIR", str(path))
-    return path
-
-
 @pytest.fixture
-def warehouse_env(tmp_path, monkeypatch) -> Path:
-    """A private warehouse file for one test, visible to Dagster resources and to dbt."""
-    path = tmp_path / "warehouse.duckdb"
-    monkeypatch.setenv("RJW_DUCKDB_PATH", str(path))
-    return path
+def warehouse_env(tmp_path) -> Path:
+    """A private warehouse file for one test (given to Dagster only as a resource: dbt gets it
+    from the DuckDB resource)."""
+    return tmp_path / "warehouse.duckdb"
 
 
 def truth_summary(world: dict) -> dict:
     return json.loads((world["truth"] / "summary.json").read_text())
 
 
-def resources_for(warehouse: Path, landing: Path, serving: Path | None = None) -> dict:
+def resources_for(
+    warehouse: Path,
+    landing: Path,
+    serving: Path | None = None,
+    reports: Path | None = None,
+    freshness_as_of: str = SAMPLE_AS_OF,
+) -> dict:
+    """Every resource of the code location, for these paths only: nothing comes from the
+    environment (the sample world is a fixed window: freshness as of its last export)."""
     return {
         "duckdb": DuckDBResource(database=str(warehouse)),
         "landing": LandingZone(root=str(landing)),
         "dbt": dbt_cli(),
-        # the analysts' snapshot beside the warehouse; PostgreSQL off (no DSN)
+        # reports and the analysts' snapshot beside the warehouse; PostgreSQL off (no DSN)
+        "reports": ReportsFolder(root=str(reports or warehouse.parent / "reports")),
+        "quality": QualityGate(freshness_as_of=freshness_as_of),
         "serving": ServingTarget(root=str(serving or warehouse.parent / "serving")),
         "postgres": PostgresTarget(),
+        "alerts": AlertWebhook(),
     }
 
 
@@ -73,16 +90,11 @@ def loaded(small_world, tmp_path_factory):
     """The whole graph (extract, load audit, dbt build) materialised once into a private
     warehouse; tests read it with read-only connections."""
     warehouse = tmp_path_factory.mktemp("wh") / "warehouse.duckdb"
-    mp = pytest.MonkeyPatch()
-    mp.setenv("RJW_DUCKDB_PATH", str(warehouse))
     reports = warehouse.parent / "reports"
-    mp.setenv("RJW_REPORTS_DIR", str(reports))
     # the sample world is a fixed window ending 2026-10-31 (byte-identical files per seed):
-    # freshness is measured as of its last export, not as of today
-    mp.setenv("RJW_FRESHNESS_AS_OF", SAMPLE_AS_OF)
+    # freshness is measured as of its last export, not as of today (resources_for)
     result = dg.materialize(
         pipeline_assets(),
-        resources=resources_for(warehouse, small_world["landing"]),
+        resources=resources_for(warehouse, small_world["landing"], reports=reports),
     )
     yield {"result": result, "warehouse": warehouse, "world": small_world, "reports": reports}
-    mp.undo()

@@ -19,10 +19,11 @@ from dagster._core.test_utils import create_run_for_test
 from dagster_duckdb import DuckDBResource
 
 from dagster_project.defs import automation
-from dagster_project.defs.resources import LandingZone, ServingTarget
+from dagster_project.defs.resources import AlertWebhook, LandingZone, PostgresTarget, ServingTarget
 from dagster_project.defs.serving.snapshot import duckdb_snapshot
 from dagster_project.defs.sources.extract import build_extract_asset
 from dagster_project.lib.landing.contracts import CONTRACTS
+from dagster_project.lib.settings import Settings
 
 
 # --------------------------------------------------------------------------- definitions
@@ -49,11 +50,13 @@ def test_extract_assets_retry_with_exponential_backoff():
     assert policy.max_retries == 3 and policy.delay == 5
     assert policy.backoff == dg.Backoff.EXPONENTIAL
     custom = automation.extract_retry_policy(
-        {"RJW_EXTRACT_MAX_RETRIES": "5", "RJW_EXTRACT_RETRY_DELAY_SECONDS": "0.5"}
+        Settings.from_env(
+            {"RJW_EXTRACT_MAX_RETRIES": "5", "RJW_EXTRACT_RETRY_DELAY_SECONDS": "0.5"}
+        )
     )
     assert (custom.max_retries, custom.delay) == (5, 0.5)
     with pytest.raises(ValueError, match="RJW_EXTRACT_MAX_RETRIES"):
-        automation.extract_retry_policy({"RJW_EXTRACT_MAX_RETRIES": "many"})
+        automation.extract_retry_policy(Settings.from_env({"RJW_EXTRACT_MAX_RETRIES": "many"}))
 
 
 def test_an_extract_step_retries_until_a_file_being_written_is_complete(
@@ -62,9 +65,11 @@ def test_an_extract_step_retries_until_a_file_being_written_is_complete(
     """First attempt: the export has only part of its header (the exporter is still writing),
     so the contract check fails; the exporter finishes during the backoff and the retry loads
     the whole file."""
-    monkeypatch.setenv("RJW_EXTRACT_RETRY_DELAY_SECONDS", "2")
     contract = CONTRACTS[("crm", "campaigns")]
-    asset = build_extract_asset(contract)  # reads the retry settings now
+    policy = automation.extract_retry_policy(
+        Settings.from_env({"RJW_EXTRACT_RETRY_DELAY_SECONDS": "2"})
+    )
+    asset = build_extract_asset(contract, policy)
     assert asset.op.retry_policy.delay == 2
     source = next((small_world["landing"] / contract.folder).glob("*.csv"))
     landing = tmp_path / "landing"
@@ -111,17 +116,21 @@ def test_an_extract_step_retries_until_a_file_being_written_is_complete(
 # ------------------------------------------------------------------------------ schedule
 def test_schedule_cron_and_timezone_come_from_the_environment():
     schedule = automation.build_nightly_schedule(
-        {"RJW_SCHEDULE_CRON": "30 4 * * 1-5", "RJW_SCHEDULE_TIMEZONE": "Europe/Berlin"}
+        Settings.from_env(
+            {"RJW_SCHEDULE_CRON": "30 4 * * 1-5", "RJW_SCHEDULE_TIMEZONE": "Europe/Berlin"}
+        )
     )
     assert schedule.cron_schedule == "30 4 * * 1-5"
     assert schedule.execution_timezone == "Europe/Berlin"
     assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
-    on = automation.build_nightly_schedule({"RJW_AUTOMATION_ON": "true"})
+    on = automation.build_nightly_schedule(Settings.from_env({"RJW_AUTOMATION_ON": "true"}))
     assert on.default_status == dg.DefaultScheduleStatus.RUNNING
     with pytest.raises(ValueError, match="RJW_SCHEDULE_CRON"):
-        automation.build_nightly_schedule({"RJW_SCHEDULE_CRON": "every night"})
+        automation.build_nightly_schedule(Settings.from_env({"RJW_SCHEDULE_CRON": "every night"}))
     with pytest.raises(ValueError, match="RJW_SCHEDULE_TIMEZONE"):
-        automation.build_nightly_schedule({"RJW_SCHEDULE_TIMEZONE": "Mars/Olympus"})
+        automation.build_nightly_schedule(
+            Settings.from_env({"RJW_SCHEDULE_TIMEZONE": "Mars/Olympus"})
+        )
 
 
 def test_schedule_requests_one_run_per_night():
@@ -145,14 +154,22 @@ def landing_env(loaded, tmp_path, monkeypatch):
     shutil.copytree(loaded["world"]["landing"], landing)
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(loaded["warehouse"], warehouse)
-    monkeypatch.setenv("RJW_LANDING_DIR", str(landing))
-    monkeypatch.setenv("RJW_DUCKDB_PATH", str(warehouse))
-    return {"landing": landing, "warehouse": warehouse}
+    # the sensor gets both as resources
+    SENSOR_RESOURCES.update(
+        landing=LandingZone(root=str(landing)), duckdb=DuckDBResource(database=str(warehouse))
+    )
+    yield {"landing": landing, "warehouse": warehouse}
+    SENSOR_RESOURCES.clear()
+
+
+SENSOR_RESOURCES: dict = {}
 
 
 def _tick(instance: dg.DagsterInstance, cursor: str | None):
     sensor = automation.landing_sensor
-    with dg.build_sensor_context(instance=instance, cursor=cursor) as context:
+    with dg.build_sensor_context(
+        instance=instance, cursor=cursor, resources=SENSOR_RESOURCES
+    ) as context:
         return sensor.evaluate_tick(context)
 
 
@@ -289,23 +306,24 @@ def failed_run(tmp_path):
     instance.dispose()
 
 
-def _context(failed_run) -> dg.RunFailureSensorContext:
+def _context(failed_run, alerts=None, postgres=None) -> dg.RunFailureSensorContext:
+    """The sensor's context with the alert settings as resources (off by default)."""
     instance, run, event = failed_run
     return dg.build_run_status_sensor_context(
         sensor_name="run_failure_alert",
         dagster_instance=instance,
         dagster_run=run,
         dagster_event=event,
+        resources={"alerts": alerts or AlertWebhook(), "postgres": postgres or PostgresTarget()},
     ).for_run_failure()
 
 
 def test_a_failed_run_is_posted_to_the_webhook(failed_run, webhook, monkeypatch, caplog):
     handler, base = webhook
     url = f"{base}/hooks/T000/SECRET-TOKEN"
-    monkeypatch.setenv("RJW_ALERT_WEBHOOK_URL", url)
-    monkeypatch.setenv("RJW_DAGSTER_URL", "http://dagster.internal:3000/")
+    alerts = AlertWebhook(url=url, dagster_url="http://dagster.internal:3000/")
     caplog.set_level("DEBUG")
-    assert automation.run_failure_alert(_context(failed_run)) is None
+    assert automation.run_failure_alert(_context(failed_run, alerts)) is None
     [post] = handler.received
     body = post["body"]
     _, run, _ = failed_run
@@ -322,25 +340,22 @@ def test_a_failed_run_is_posted_to_the_webhook(failed_run, webhook, monkeypatch,
 
 def test_alert_secrets_never_leave_in_the_message(failed_run, webhook, monkeypatch):
     handler, base = webhook
-    monkeypatch.setenv("RJW_ALERT_WEBHOOK_URL", f"{base}/hook")
-    monkeypatch.setenv("RJW_POSTGRES_DSN", "host=db user=pub password=hunter2-secret dbname=bi")
+    alerts = AlertWebhook(url=f"{base}/hook")
+    postgres = PostgresTarget(dsn="host=db user=pub password=hunter2-secret dbname=bi")
     text = "connection to host=db user=pub password=hunter2-secret failed; also hunter2-secret"
-    assert "hunter2-secret" not in automation.redact(text)
-    automation.run_failure_alert(_context(failed_run))
+    assert "hunter2-secret" not in automation.redact(text, postgres.secrets())
+    automation.run_failure_alert(_context(failed_run, alerts, postgres))
     assert "hunter2-secret" not in json.dumps(handler.received)
 
 
 def test_alert_failures_never_crash_the_sensor(failed_run, webhook, monkeypatch):
     handler, base = webhook
-    context = _context(failed_run)
     # off when unset
-    monkeypatch.delenv("RJW_ALERT_WEBHOOK_URL", raising=False)
-    skipped = automation.run_failure_alert(context)
+    skipped = automation.run_failure_alert(_context(failed_run))
     assert isinstance(skipped, dg.SkipReason) and "RJW_ALERT_WEBHOOK_URL" in skipped.skip_message
     # a server that answers too slowly: two attempts, each cut at the timeout
     handler.delay = 2.0
-    monkeypatch.setenv("RJW_ALERT_WEBHOOK_URL", f"{base}/slow/TOKEN")
-    monkeypatch.setenv("RJW_ALERT_TIMEOUT_SECONDS", "0.3")
+    context = _context(failed_run, AlertWebhook(url=f"{base}/slow/TOKEN", timeout_seconds=0.3))
     started = time.monotonic()
     slow = automation.run_failure_alert(context)
     assert time.monotonic() - started < 1.9
@@ -354,10 +369,10 @@ def test_alert_failures_never_crash_the_sensor(failed_run, webhook, monkeypatch)
     with __import__("socket").socket() as s:
         s.bind(("127.0.0.1", 0))
         closed = s.getsockname()[1]
-    monkeypatch.setenv("RJW_ALERT_WEBHOOK_URL", f"http://127.0.0.1:{closed}/x")
+    context = _context(failed_run, AlertWebhook(url=f"http://127.0.0.1:{closed}/x"))
     assert "unreachable" in automation.run_failure_alert(context).skip_message
     for wrong in ("not a url", "file:///etc/passwd"):
-        monkeypatch.setenv("RJW_ALERT_WEBHOOK_URL", wrong)
+        context = _context(failed_run, AlertWebhook(url=wrong))
         assert "not a valid" in automation.run_failure_alert(context).skip_message
 
 
@@ -389,3 +404,17 @@ def test_the_production_instance_config_queues_warehouse_runs_one_at_a_time(tmp_
             "limit": 1,
         } in queue.tag_concurrency_limits
         assert instance.run_monitoring_enabled
+        # one step at a time in the pool of every asset and check that writes the warehouse
+        pools = instance.get_concurrency_config().pool_config
+        assert pools.default_pool_limit == 1 and pools.pool_granularity.value == "op"
+
+
+def test_every_asset_and_check_that_opens_the_warehouse_is_in_the_warehouse_pool():
+    from dagster_project.definitions import asset_checks, assets
+    from dagster_project.defs.resources import WAREHOUSE_POOL
+
+    users = [d for d in [*assets, *asset_checks] if "duckdb" in d.required_resource_keys]
+    assert len(users) > 30
+    for node in users:
+        for op in node.node_def.iterate_op_defs():
+            assert op.pool == WAREHOUSE_POOL, f"{node.node_def.name} is not in the pool"

@@ -349,15 +349,10 @@ def test_late_data_lands_correctly_in_the_incremental_touchpoints(loaded, tmp_pa
             out.execute(f"copy frame to '{path}' (header, delimiter ',')")
             out.unregister("frame")
 
-    mp = pytest.MonkeyPatch()
-    mp.setenv("RJW_DUCKDB_PATH", str(warehouse))
-    try:
-        result = dg.materialize(
-            pipeline_assets(),
-            resources=resources_for(warehouse, landing),
-        )
-    finally:
-        mp.undo()
+    result = dg.materialize(
+        pipeline_assets(),
+        resources=resources_for(warehouse, landing),
+    )
     assert result.success
     with duckdb.connect(str(warehouse), read_only=True) as con:
         cols = """touchpoint_id, record_type, record_id, person_key, account_id, crm_campaign_id,

@@ -182,3 +182,27 @@ def test_rerun_loads_nothing_new_and_a_new_file_appends(loaded, tmp_path):
         assert con.execute("select count(*) from raw_crm.users").fetchone()[0] == (
             before["raw_crm.users"] + 1
         )
+
+
+def test_dbt_builds_into_the_warehouse_of_the_duckdb_resource(loaded, tmp_path, monkeypatch):
+    """The warehouse is given only as the DuckDB resource: dbt builds into that file, whatever
+    the environment says (RJW_DUCKDB_PATH points elsewhere here)."""
+    from tests.conftest import pipeline_assets
+
+    decoy = tmp_path / "elsewhere" / "warehouse.duckdb"
+    monkeypatch.setenv("RJW_DUCKDB_PATH", str(decoy))
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(loaded["warehouse"], warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        expected = con.execute("select count(*) from marts.opportunity_journeys").fetchone()[0]
+        con.execute("drop table marts.opportunity_journeys")
+    result = dg.materialize(
+        pipeline_assets(),
+        selection=dg.AssetSelection.assets(dg.AssetKey("opportunity_journeys")),
+        resources=resources_for(warehouse, loaded["world"]["landing"]),
+    )
+    assert result.success
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rebuilt = con.execute("select count(*) from marts.opportunity_journeys").fetchone()[0]
+    assert rebuilt == expected > 0
+    assert not decoy.exists() and not decoy.parent.exists()

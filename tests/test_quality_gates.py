@@ -29,7 +29,7 @@ import pytest
 from dagster_duckdb import DuckDBResource
 
 from dagster_project.lib.landing.contracts import get_contract
-from tests.conftest import SAMPLE_AS_OF, pipeline_assets, resources_for
+from tests.conftest import pipeline_assets, resources_for
 
 MARTS = ("opportunities", "customer_revenue", "attribution_credits", "touchpoints")
 NEW = "20261101T020000Z"  # a later export than the sample world's
@@ -43,9 +43,6 @@ def case(loaded, tmp_path, monkeypatch):
     landing = tmp_path / "landing"
     shutil.copytree(loaded["world"]["landing"], landing)
     reports = tmp_path / "reports"
-    monkeypatch.setenv("RJW_DUCKDB_PATH", str(warehouse))
-    monkeypatch.setenv("RJW_REPORTS_DIR", str(reports))
-    monkeypatch.setenv("RJW_FRESHNESS_AS_OF", SAMPLE_AS_OF)
 
     class Case:
         def __init__(self):
@@ -57,7 +54,7 @@ def case(loaded, tmp_path, monkeypatch):
             return dg.materialize(
                 assets or pipeline_assets(),
                 selection=selection.downstream() if downstream else selection,
-                resources=resources_for(warehouse, landing),
+                resources=resources_for(warehouse, landing, reports=reports),
                 raise_on_error=False,
                 run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
             )
@@ -274,7 +271,7 @@ def test_warnings_do_not_block_and_a_corrected_file_unblocks(case):
     again = dg.materialize(
         pipeline_assets(),
         selection=dg.AssetSelection.assets(dg.AssetKey(key), audit),
-        resources=resources_for(case.warehouse, case.landing),
+        resources=resources_for(case.warehouse, case.landing, reports=case.reports),
         raise_on_error=False,
     )
     assert not again.success, "a failing load stays pending and keeps blocking"
@@ -289,7 +286,7 @@ def test_warnings_do_not_block_and_a_corrected_file_unblocks(case):
     result = dg.materialize(
         pipeline_assets(),
         selection=dg.AssetSelection.assets(dg.AssetKey(key), audit),
-        resources=resources_for(case.warehouse, case.landing),
+        resources=resources_for(case.warehouse, case.landing, reports=case.reports),
         raise_on_error=False,
     )
     assert result.success

@@ -156,11 +156,14 @@ def test_freshness_warns_when_the_newest_record_is_too_old(loaded, monkeypatch):
         assert fresh.passed and fresh.severity == "WARN"
         assert stats["age_hours"] < 72 and stats["max_age_hours"] == 72
         later = Settings(freshness_as_of=AS_OF + timedelta(days=10))
+        later_as_of = later.freshness_as_of.isoformat()
         stale, stats = check_freshness(con, suites["raw_crm.leads"], later)
         assert not stale.passed and stale.severity == "WARN"
         assert "raw_crm.leads: newest record" in stale.message and "allowed: 72 h" in stale.message
         # a per-object override, and objects without a freshness expectation
-        monkeypatch.setenv("RJW_FRESHNESS_MAX_AGE_HOURS_CRM_LEADS", "1000")
+        later = Settings.from_env(
+            {"RJW_FRESHNESS_MAX_AGE_HOURS_CRM_LEADS": "1000", "RJW_FRESHNESS_AS_OF": later_as_of}
+        )
         assert check_freshness(con, suites["raw_crm.leads"], later)[0].passed
         assert check_freshness(con, suites["raw_crm.users"], later)[0].passed
 

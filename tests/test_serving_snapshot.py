@@ -254,7 +254,6 @@ def test_a_reader_keeps_querying_while_a_full_run_publishes(loaded, tmp_path, mo
     generate(world / "landing", world / "truth", accounts=40, seed=11)
     warehouse = tmp_path / "second" / "warehouse.duckdb"
     warehouse.parent.mkdir()
-    monkeypatch.setenv("RJW_DUCKDB_PATH", str(warehouse))  # dbt reads it from the environment
 
     log, stop = tmp_path / "reader.jsonl", tmp_path / "stop"
     reader = subprocess.Popen(

@@ -91,17 +91,14 @@ def run(accounts: int, seed: int, workdir: Path, anonymous: float, with_dbt: boo
 
 def _build_dbt(warehouse: Path) -> dict:
     """`dbt build` of the whole project through the real dbt asset, timed, plus mart sizes."""
-    import os
-
     import dagster as dg
     import duckdb
     from dagster_duckdb import DuckDBResource
 
-    from dagster_project.defs.resources import WAREHOUSE_ENV, dbt_cli
+    from dagster_project.defs.resources import dbt_cli
     from dagster_project.defs.transform.data_driven import data_driven_channel_credit
     from dagster_project.defs.transform.dbt import dbt_models, dbt_models_after_data_driven
 
-    os.environ[WAREHOUSE_ENV] = str(warehouse)
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     t0 = time.perf_counter()
     result = dg.materialize(

@@ -15,7 +15,6 @@ Nothing touches ``data/``.
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import tempfile
 import time
@@ -67,13 +66,15 @@ def _prepare(workdir: Path, accounts: int, seed: int, reuse: bool) -> dict:
     return {"landing": landing, "warehouse": warehouse, **figures}
 
 
-def _run_checks(landing: Path, warehouse: Path) -> tuple[float, dict[str, dict]]:
+def _run_checks(
+    landing: Path, warehouse: Path, reports: Path, as_of: str
+) -> tuple[float, dict[str, dict]]:
     """All quality checks through Dagster; seconds and per-table step figures."""
     import dagster as dg
     from dagster_duckdb import DuckDBResource
 
     from dagster_project.defs.quality.checks import build_quality_checks
-    from dagster_project.defs.resources import LandingZone
+    from dagster_project.defs.resources import LandingZone, QualityGate, ReportsFolder
     from dagster_project.defs.sources import ads, billing, crm
 
     checks = build_quality_checks()
@@ -84,6 +85,9 @@ def _run_checks(landing: Path, warehouse: Path) -> tuple[float, dict[str, dict]]
         resources={
             "duckdb": DuckDBResource(database=str(warehouse)),
             "landing": LandingZone(root=str(landing)),
+            "reports": ReportsFolder(root=str(reports)),
+            # the generated world ends on a fixed day: freshness as of its last export
+            "quality": QualityGate(freshness_as_of=as_of),
         },
         run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         raise_on_error=False,
@@ -119,13 +123,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="rjw-quality-bench-") as tmp:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
-        os.environ["RJW_REPORTS_DIR"] = str(workdir / "reports")
-        # the generated world ends on a fixed day: measure freshness as of its last export
-        end = WorldConfig().end
-        os.environ.setdefault("RJW_FRESHNESS_AS_OF", f"{end.isoformat()}T14:00:00+00:00")
+        reports = workdir / "reports"
+        as_of = f"{WorldConfig().end.isoformat()}T14:00:00+00:00"
         prep = _prepare(workdir, args.accounts, args.seed, args.reuse)
-        first_s, per_table = _run_checks(prep["landing"], prep["warehouse"])
-        again_s, _ = _run_checks(prep["landing"], prep["warehouse"])
+        first_s, per_table = _run_checks(prep["landing"], prep["warehouse"], reports, as_of)
+        again_s, _ = _run_checks(prep["landing"], prep["warehouse"], reports, as_of)
     rows = sum(r.get("rows", 0) for r in per_table.values())
     print(f"accounts              {args.accounts:,}")
     if "generate_s" in prep:

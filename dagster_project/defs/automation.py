@@ -1,7 +1,8 @@
 """Nightly operation: the job, its schedule, the landing-zone sensor, retries and failure alerts.
 
-Schedules and sensors run in ``dagster-daemon`` (``dagster dev`` starts one). Configuration comes
-from the environment when the code location loads:
+Schedules and sensors run in ``dagster-daemon`` (``dagster dev`` starts one). Their settings come
+from ``lib/settings.Settings`` (the environment, read once when the code location loads); the
+sensors get the landing zone, the warehouse and the webhook as resources:
 
 | variable | default | meaning |
 | --- | --- | --- |
@@ -18,41 +19,24 @@ from the environment when the code location loads:
 
 import hashlib
 import json
-import os
 import urllib.error
 import urllib.parse
 import urllib.request
-import zoneinfo
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
 import duckdb
+from dagster_duckdb import DuckDBResource
 
-from dagster_project.defs.resources import (
-    PII_SALT_ENV,
-    POSTGRES_DSN_ENV,
-    POSTGRES_READER_PASSWORD_ENV,
-    landing_path,
-    warehouse_path,
-)
+from dagster_project.defs.resources import SETTINGS, AlertWebhook, LandingZone, PostgresTarget
+from dagster_project.lib.files import sha256_file
 from dagster_project.lib.landing.contracts import CONTRACTS
 from dagster_project.lib.landing.loader import landing_files
 from dagster_project.lib.landing.manifest import CURRENT_FILES_VIEW
+from dagster_project.lib.settings import CRON_ENV, TIMEZONE_ENV, WEBHOOK_ENV, Settings
 
-CRON_ENV = "RJW_SCHEDULE_CRON"
-TIMEZONE_ENV = "RJW_SCHEDULE_TIMEZONE"
-AUTOMATION_ON_ENV = "RJW_AUTOMATION_ON"
-SENSOR_INTERVAL_ENV = "RJW_LANDING_SENSOR_INTERVAL_SECONDS"
-MAX_RETRIES_ENV = "RJW_EXTRACT_MAX_RETRIES"
-RETRY_DELAY_ENV = "RJW_EXTRACT_RETRY_DELAY_SECONDS"
-WEBHOOK_ENV = "RJW_ALERT_WEBHOOK_URL"
-WEBHOOK_TIMEOUT_ENV = "RJW_ALERT_TIMEOUT_SECONDS"
-DAGSTER_URL_ENV = "RJW_DAGSTER_URL"
-
-DEFAULT_CRON = "0 2 * * *"
-DEFAULT_TIMEZONE = "UTC"
 # Runs of the job carry this tag: dagster.yaml limits it to one run at a time, because DuckDB
 # allows a single writer per file (see the README's production notes).
 WRITER_TAG = "rjw/writes"
@@ -67,32 +51,14 @@ IN_PROGRESS = [
 ]
 
 
-def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
-    return os.environ if env is None else env
-
-
-def _number(env: Mapping[str, str], name: str, default: float, minimum: float = 0) -> float:
-    raw = env.get(name)
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{name}={raw!r}: expected a number") from None
-    if value < minimum:
-        raise ValueError(f"{name}={raw!r}: must be at least {minimum}")
-    return value
-
-
 # ------------------------------------------------------------------------------------- retries
-def extract_retry_policy(env: Mapping[str, str] | None = None) -> dg.RetryPolicy:
+def extract_retry_policy(settings: Settings = SETTINGS) -> dg.RetryPolicy:
     """Retries of an extract step: transient failures (a file still being written, the warehouse
     locked by a reader) pass on a later attempt; a contract violation fails every attempt and
     shows after the last. Delays grow exponentially: 5 s, 10 s, 20 s (+/- jitter) by default."""
-    env = _env(env)
     return dg.RetryPolicy(
-        max_retries=int(_number(env, MAX_RETRIES_ENV, 3)),
-        delay=_number(env, RETRY_DELAY_ENV, 5),
+        max_retries=settings.extract_max_retries,
+        delay=settings.extract_retry_delay_seconds,
         backoff=dg.Backoff.EXPONENTIAL,
         jitter=dg.Jitter.PLUS_MINUS,
     )
@@ -111,8 +77,8 @@ warehouse_job = dg.define_asset_job(
 jobs = [warehouse_job]
 
 
-def _default_status(env: Mapping[str, str] | None = None) -> dg.DefaultScheduleStatus:
-    on = _env(env).get(AUTOMATION_ON_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+def _default_status(settings: Settings) -> dg.DefaultScheduleStatus:
+    on = settings.automation_on
     return dg.DefaultScheduleStatus.RUNNING if on else dg.DefaultScheduleStatus.STOPPED
 
 
@@ -123,15 +89,9 @@ def _runs_in_progress(instance: dg.DagsterInstance) -> list[dg.DagsterRun]:
 
 
 # ------------------------------------------------------------------------------------- schedule
-def build_nightly_schedule(env: Mapping[str, str] | None = None) -> dg.ScheduleDefinition:
+def build_nightly_schedule(settings: Settings = SETTINGS) -> dg.ScheduleDefinition:
     """The nightly run of the whole job, at ``RJW_SCHEDULE_CRON`` in ``RJW_SCHEDULE_TIMEZONE``."""
-    env = _env(env)
-    cron = (env.get(CRON_ENV) or DEFAULT_CRON).strip()
-    timezone = (env.get(TIMEZONE_ENV) or DEFAULT_TIMEZONE).strip()
-    try:
-        zoneinfo.ZoneInfo(timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{TIMEZONE_ENV}={timezone!r} is not an IANA time zone") from None
+    cron, timezone = settings.schedule_cron, settings.schedule_timezone
 
     def nightly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
         scheduled = context.scheduled_execution_time
@@ -148,7 +108,7 @@ def build_nightly_schedule(env: Mapping[str, str] | None = None) -> dg.ScheduleD
             cron_schedule=cron,
             execution_timezone=timezone,
             execution_fn=nightly,
-            default_status=_default_status(env),
+            default_status=_default_status(settings),
             description=f"Runs the whole graph at `{cron}` ({timezone}); set {CRON_ENV} and "
             f"{TIMEZONE_ENV} to change it.",
         )
@@ -175,14 +135,6 @@ def fingerprint(listing: list[tuple[str, str, int, int]]) -> str:
     for table, uri, size, mtime in listing:
         digest.update(f"{table}\t{uri}\t{size}\t{mtime}\n".encode())
     return digest.hexdigest()[:32]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class WarehouseBusy(Exception):
@@ -225,7 +177,7 @@ def unloaded_files(
     out = []
     for table, uri, size, mtime in listing:
         known = loaded.get((table, uri))
-        if known is None or known[0] != size or known[1] != _sha256(landing_root / uri):
+        if known is None or known[0] != size or known[1] != sha256_file(landing_root / uri):
             out.append((table, uri, size, mtime))
     return out
 
@@ -273,44 +225,31 @@ def evaluate_landing(
     )
 
 
-def build_landing_sensor(env: Mapping[str, str] | None = None) -> dg.SensorDefinition:
-    """Starts the job when new or changed files land (``RJW_LANDING_DIR``)."""
-    env = _env(env)
+def build_landing_sensor(settings: Settings = SETTINGS) -> dg.SensorDefinition:
+    """Starts the job when new or changed files land in the landing zone."""
 
     @dg.sensor(
         name="landing_zone_sensor",
         job=warehouse_job,
-        minimum_interval_seconds=int(_number(env, SENSOR_INTERVAL_ENV, 60, minimum=1)),
-        default_status=dg.DefaultSensorStatus(_default_status(env).value),
+        minimum_interval_seconds=settings.landing_sensor_interval_seconds,
+        default_status=dg.DefaultSensorStatus(_default_status(settings).value),
         description="Starts `warehouse_build` when files that are not loaded yet appear in the "
         "landing zone (new paths or changed content); never twice for the same files.",
     )
-    def landing_zone_sensor(context: dg.SensorEvaluationContext):
-        return evaluate_landing(context.instance, context.cursor, landing_path(), warehouse_path())
+    def landing_zone_sensor(
+        context: dg.SensorEvaluationContext, landing: LandingZone, duckdb: DuckDBResource
+    ):
+        return evaluate_landing(
+            context.instance, context.cursor, landing.path, Path(duckdb.database)
+        )
 
     return landing_zone_sensor
 
 
 # ------------------------------------------------------------------------------- failure alerts
-def _redactions(env: Mapping[str, str]) -> list[str]:
-    """Secret values that must never leave in a message."""
-    secrets = [env.get(WEBHOOK_ENV), env.get(POSTGRES_READER_PASSWORD_ENV), env.get(PII_SALT_ENV)]
-    dsn = env.get(POSTGRES_DSN_ENV)
-    if dsn:
-        secrets.append(dsn)
-        try:
-            import psycopg
-
-            password = psycopg.conninfo.conninfo_to_dict(dsn).get("password")
-        except Exception:  # an unparsable DSN: redacting the whole string is what we can do
-            password = None
-        secrets.append(password)
-    return sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
-
-
-def redact(text: str, env: Mapping[str, str] | None = None) -> str:
-    """``text`` with every configured secret replaced by ``***``."""
-    for secret in _redactions(_env(env)):
+def redact(text: str, secrets: list[str]) -> str:
+    """``text`` with every secret (of four characters or more) replaced by ``***``."""
+    for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
         text = text.replace(secret, "***")
     return text
 
@@ -326,11 +265,10 @@ def _root_message(error) -> str:
 
 
 def failure_payload(
-    context: dg.RunFailureSensorContext, env: Mapping[str, str] | None = None
+    context: dg.RunFailureSensorContext, secrets: list[str], dagster_url: str | None = None
 ) -> dict:
     """The JSON posted for a failed run: job, run id, failed step(s), error message, and a
     ``text`` line that chat webhooks (Slack, Mattermost, Teams) show as is."""
-    env = _env(env)
     run = context.dagster_run
     steps = context.get_step_failure_events()
     failed = [e.step_key for e in steps]
@@ -339,8 +277,8 @@ def failure_payload(
     else:  # the run failed outside a step (e.g. the run worker crashed)
         data = context.failure_event.event_specific_data
         error = _root_message(getattr(data, "error", None)) or context.failure_event.message or ""
-    error = redact(error, env)[:ERROR_CHARS]
-    base = (env.get(DAGSTER_URL_ENV) or "").rstrip("/")
+    error = redact(error, secrets)[:ERROR_CHARS]
+    base = (dagster_url or "").rstrip("/")
     payload = {
         "event": "run_failure",
         "job": run.job_name,
@@ -391,16 +329,15 @@ def post_json(url: str, payload: dict, timeout: float, attempts: int = 2) -> tup
 
 
 def notify_failure(
-    context: dg.RunFailureSensorContext, env: Mapping[str, str] | None = None
+    context: dg.RunFailureSensorContext, alerts: AlertWebhook, postgres: PostgresTarget
 ) -> dg.SkipReason | None:
-    """Post the failed run to ``RJW_ALERT_WEBHOOK_URL`` (off when unset)."""
-    env = _env(env)
-    url = (env.get(WEBHOOK_ENV) or "").strip()
+    """Post the failed run to the alert webhook (off while its URL is unset)."""
+    url = (alerts.url or "").strip()
     if not url:
         return dg.SkipReason(f"{WEBHOOK_ENV} is not set: no alert sent")
-    payload = failure_payload(context, env)
-    timeout = _number(env, WEBHOOK_TIMEOUT_ENV, 10, minimum=0.1)
-    delivered, outcome = post_json(url, payload, timeout)
+    secrets = [url, *postgres.secrets()]
+    payload = failure_payload(context, secrets, alerts.dagster_url)
+    delivered, outcome = post_json(url, payload, alerts.timeout_seconds)
     message = f"failure alert for run {payload['run_id']}: {outcome}"
     if delivered:
         context.log.info(message)
@@ -418,12 +355,12 @@ def notify_failure(
     description=f"Posts every failed run of this code location (job, run id, failed step, error) "
     f"as JSON to `{WEBHOOK_ENV}`.",
 )
-def run_failure_alert(context: dg.RunFailureSensorContext):
+def run_failure_alert(
+    context: dg.RunFailureSensorContext, alerts: AlertWebhook, postgres: PostgresTarget
+):
     """Tells the team when a run fails."""
-    return notify_failure(context)
+    return notify_failure(context, alerts, postgres)
 
 
 nightly_schedule = build_nightly_schedule()
 landing_sensor = build_landing_sensor()
-schedules = [nightly_schedule]
-sensors = [landing_sensor, run_failure_alert]

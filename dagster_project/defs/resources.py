@@ -1,72 +1,103 @@
-"""Resources: the DuckDB warehouse, the landing zone and dbt, configured from the environment.
+"""Resources: every setting reaches assets, checks and sensors as a field of one of these.
 
-Defaults give the embedded setup (``data/warehouse.duckdb``, ``data/landing``) relative to the
-repository root, so ``dagster dev`` and the ``rjw`` CLI work from any working directory.
+``build_resources(settings)`` makes them from ``lib/settings.Settings`` (the environment, read
+once when the code location loads); secrets are handed over as ``dg.EnvVar`` so Dagster resolves
+them at run time and never shows their values. Tests and the ``rjw`` command build resources with
+other values; nothing reads the environment inside an asset, a check or a sensor.
 """
 
 from __future__ import annotations
 
-import os
+import json
 import shutil
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt import DagsterDbtProjectPreparer, DbtCliResource, DbtProject
 from dagster_duckdb import DuckDBResource
+from dagster_shared import record
 
-from dagster_project.lib.paths import DBT_PROJECT_DIR, REPO_ROOT  # noqa: E402
+from dagster_project.lib.paths import DBT_PROJECT_DIR, REPO_ROOT
+from dagster_project.lib.quality.suite import Settings as QualitySettings
+from dagster_project.lib.settings import (
+    PII_SALT_ENV,
+    POSTGRES_DSN_ENV,
+    POSTGRES_READER_PASSWORD_ENV,
+    WEBHOOK_ENV,
+    Settings,
+)
 
-WAREHOUSE_ENV = "RJW_DUCKDB_PATH"
-LANDING_ENV = "RJW_LANDING_DIR"
-REPORTS_ENV = "RJW_REPORTS_DIR"
-SERVING_ENV = "RJW_SERVING_DIR"
+__all__ = ["DBT_PROJECT_DIR", "REPO_ROOT"]
 
+# The environment, read once when the code location loads.
+SETTINGS = Settings.from_env()
 
-def _path(env: str, default: Path) -> Path:
-    """An absolute path from ``env``, or ``default``; relative values are taken from the repo."""
-    value = dg.EnvVar(env).get_value()
-    path = Path(value) if value else default
-    return path if path.is_absolute() else (REPO_ROOT / path).resolve()
-
-
-def warehouse_path() -> Path:
-    return _path(WAREHOUSE_ENV, REPO_ROOT / "data" / "warehouse.duckdb")
-
-
-def landing_path() -> Path:
-    return _path(LANDING_ENV, REPO_ROOT / "data" / "landing")
-
-
-def reports_path() -> Path:
-    """Where the HTML reports (business report, data-quality report) are written."""
-    return _path(REPORTS_ENV, REPO_ROOT / "data" / "reports")
+# Every asset and check that writes the warehouse runs in this Dagster pool. The instance limits
+# it to one step at a time (dagster_project/deploy/dagster.yaml, `concurrency.pools`), because
+# DuckDB allows one writer per file: a materialisation started by hand queues behind the night.
+WAREHOUSE_POOL = "warehouse"
 
 
-def serving_path() -> Path:
-    """Where the read-only DuckDB snapshot for analysts is published."""
-    return _path(SERVING_ENV, REPO_ROOT / "data" / "serving")
+class LandingZone(dg.ConfigurableResource):
+    """The folder source systems export into: ``<root>/<system>/<object>/``."""
+
+    root: str
+
+    @property
+    def path(self) -> Path:
+        return Path(self.root)
 
 
-# Serving (dagster_project/defs/serving/, engines in lib/serving/): the analysts' snapshot and PostgreSQL for BI tools
-SNAPSHOT_PII_ENV = "RJW_SNAPSHOT_PII"  # hash | mask | none (default: analysts are internal)
-PII_MODE_ENV = "RJW_PII_MODE"  # for PostgreSQL: hash (default) | mask | none
-PII_SALT_ENV = "RJW_PII_SALT"
-POSTGRES_DSN_ENV = "RJW_POSTGRES_DSN"
-POSTGRES_READER_ENV = "RJW_POSTGRES_READER_ROLE"
-POSTGRES_READER_PASSWORD_ENV = "RJW_POSTGRES_READER_PASSWORD"
-POSTGRES_LOCK_TIMEOUT_ENV = "RJW_POSTGRES_LOCK_TIMEOUT_SECONDS"
+class ReportsFolder(dg.ConfigurableResource):
+    """Where the HTML reports (revenue report, data-quality report) are written."""
+
+    root: str
+
+    @property
+    def path(self) -> Path:
+        return Path(self.root)
 
 
-def _secret(env: str) -> dg.EnvVar | None:
-    """The variable itself (Dagster resolves it at run time and never shows its value), or None
-    when it is not set."""
-    return dg.EnvVar(env) if os.environ.get(env) else None
+class QualityGate(dg.ConfigurableResource):
+    """Thresholds of the SQL quality checks (see ``lib/quality/suite.Settings``)."""
+
+    freshness_max_age_hours: float = 72.0
+    freshness_as_of: str | None = None  # ISO-8601; unset: now
+    reject_warn_rate: float = 0.01
+    reject_error_rate: float = 0.05
+    volume_drop: float = 0.5
+    max_age_hours_by_table: dict[str, float] = {}
+
+    @classmethod
+    def from_settings(cls, settings: QualitySettings) -> QualityGate:
+        as_of = settings.freshness_as_of
+        return cls(
+            freshness_max_age_hours=settings.freshness_max_age_hours,
+            freshness_as_of=as_of.isoformat() if as_of else None,
+            reject_warn_rate=settings.reject_warn_rate,
+            reject_error_rate=settings.reject_error_rate,
+            volume_drop=settings.volume_drop,
+            max_age_hours_by_table=dict(settings.max_age_hours_by_table),
+        )
+
+    def settings(self) -> QualitySettings:
+        return QualitySettings(
+            freshness_max_age_hours=self.freshness_max_age_hours,
+            freshness_as_of=(
+                datetime.fromisoformat(self.freshness_as_of) if self.freshness_as_of else None
+            ),
+            reject_warn_rate=self.reject_warn_rate,
+            reject_error_rate=self.reject_error_rate,
+            volume_drop=self.volume_drop,
+            max_age_hours_by_table=dict(self.max_age_hours_by_table),
+        )
 
 
 class ServingTarget(dg.ConfigurableResource):
     """Where the analysts' read-only DuckDB snapshot is published, and whether its personal
-    columns are hidden (``none``, ``hash`` or ``mask``; see serving/pii.py)."""
+    columns are hidden (``none``, ``hash`` or ``mask``; see lib/serving/pii.py)."""
 
     root: str
     pii_mode: str = "none"
@@ -91,37 +122,28 @@ class PostgresTarget(dg.ConfigurableResource):
     pii_salt: str | None = None
     lock_timeout_seconds: float = 30.0
 
+    def secrets(self) -> list[str]:
+        """Values that must never appear in a message (the DSN and its password, the reader's
+        password, the salt)."""
+        out = [self.dsn, self.reader_password, self.pii_salt]
+        if self.dsn:
+            try:
+                import psycopg
 
-def serving_resources() -> dict[str, dg.ConfigurableResource]:
-    """The serving resources from the environment (secrets stay environment variables)."""
-    return {
-        "serving": ServingTarget(
-            root=str(serving_path()),
-            pii_mode=os.environ.get(SNAPSHOT_PII_ENV) or "none",
-            pii_salt=_secret(PII_SALT_ENV),
-        ),
-        "postgres": PostgresTarget(
-            dsn=_secret(POSTGRES_DSN_ENV),
-            reader_role=os.environ.get(POSTGRES_READER_ENV) or "rjw_reader",
-            reader_password=_secret(POSTGRES_READER_PASSWORD_ENV),
-            pii_mode=os.environ.get(PII_MODE_ENV) or "hash",
-            pii_salt=_secret(PII_SALT_ENV),
-            lock_timeout_seconds=float(os.environ.get(POSTGRES_LOCK_TIMEOUT_ENV) or 30),
-        ),
-    }
+                out.append(psycopg.conninfo.conninfo_to_dict(self.dsn).get("password"))
+            except Exception:  # an unparsable DSN: redacting the whole string is what we can do
+                pass
+        return [s for s in out if s]
 
 
-class LandingZone(dg.ConfigurableResource):
-    """The folder source systems export into: ``<root>/<system>/<object>/``."""
+class AlertWebhook(dg.ConfigurableResource):
+    """Where failed runs are posted as JSON (off while ``url`` is unset)."""
 
-    root: str
-
-    @property
-    def path(self) -> Path:
-        return Path(self.root)
+    url: str | None = None
+    timeout_seconds: float = 10.0
+    dagster_url: str | None = None  # the UI's base URL, for a link to the failed run
 
 
-dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 # The dbt installed beside this interpreter, so an un-activated virtualenv works too.
 DBT_EXECUTABLE = (
     str(Path(sys.executable).with_name("dbt"))
@@ -130,20 +152,81 @@ DBT_EXECUTABLE = (
 )
 
 
+def warehouse_vars(warehouse: Path | str) -> list[str]:
+    """dbt arguments that point dbt at ``warehouse``: dbt/profiles.yml reads the var
+    ``warehouse_path``. Parse and build pass the same value, so dbt's partial parsing stays
+    valid between them (a changed var or profile makes dbt parse everything again)."""
+    return ["--vars", json.dumps({"warehouse_path": str(warehouse)})]
+
+
+class VenvDbtPreparer(DagsterDbtProjectPreparer):
+    """dagster-dbt's preparer (``dbt parse``) with the dbt beside this interpreter (the
+    virtualenv need not be activated) and the configured warehouse."""
+
+    def _prepare_manifest(self, project: DbtProject) -> None:
+        DbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE).cli(
+            ["parse", "--quiet", *warehouse_vars(SETTINGS.warehouse)],
+            target_path=project.target_path,
+        ).wait()
+        self._invalidate_seeds_in_partial_parse(project)
+
+
+# (DbtProject takes no preparer argument in dagster-dbt 0.29; its record accepts a replacement)
+dbt_project = record.replace(
+    DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR),
+    preparer=VenvDbtPreparer(),
+)
+# `dagster dev` re-parses the dbt project on every load; elsewhere the manifest comes from
+# `rjw prepare` (which `rjw run` and the test session call), see the README's production notes
+dbt_project.prepare_if_dev()
+
+
 def dbt_cli() -> DbtCliResource:
     return DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
 
 
-def build_resources() -> dict[str, dg.ConfigurableResource]:
-    """Resource instances for the Definitions; paths are resolved when the code location loads."""
-    warehouse = warehouse_path()
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
+def prepare_dbt_manifest(warehouse: Path | None = None) -> Path:
+    """Parse the dbt project (``dbt parse``) so the asset graph matches the dbt files; with the
+    warehouse the build will use, so that build can parse only what changed."""
+    dbt_cli().cli(
+        ["parse", "--quiet", *warehouse_vars(warehouse or SETTINGS.warehouse)],
+        target_path=dbt_project.target_path,
+    ).wait()
+    return dbt_project.manifest_path
+
+
+def _secret(name: str, settings: Settings) -> dg.EnvVar | None:
+    """The variable itself (resolved at run time, never shown), or None when unset."""
+    return dg.EnvVar(name) if name in settings.secrets_set else None
+
+
+def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+    """The resources of the code location for ``settings``."""
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    salt = _secret(PII_SALT_ENV, settings)
     return {
         # (the loader sets TimeZone=UTC per connection: as connection config DuckDB 2.0 fails
         # to autoload icu for it)
-        "duckdb": DuckDBResource(database=str(warehouse)),
-        "landing": LandingZone(root=str(landing_path())),
-        # dbt reads the same path through RJW_DUCKDB_PATH (see dbt/profiles.yml)
+        "duckdb": DuckDBResource(database=str(settings.warehouse)),
+        "landing": LandingZone(root=str(settings.landing)),
+        "reports": ReportsFolder(root=str(settings.reports)),
+        "quality": QualityGate.from_settings(settings.quality),
+        # the dbt asset hands the DuckDB resource's path to dbt (see defs/transform/dbt.py)
         "dbt": dbt_cli(),
-        **serving_resources(),
+        "serving": ServingTarget(
+            root=str(settings.serving), pii_mode=settings.snapshot_pii_mode, pii_salt=salt
+        ),
+        "postgres": PostgresTarget(
+            dsn=_secret(POSTGRES_DSN_ENV, settings),
+            reader_role=settings.postgres_reader_role,
+            reader_password=_secret(POSTGRES_READER_PASSWORD_ENV, settings),
+            pii_mode=settings.postgres_pii_mode,
+            pii_salt=salt,
+            lock_timeout_seconds=settings.postgres_lock_timeout_seconds,
+        ),
+        "alerts": AlertWebhook(
+            url=_secret(WEBHOOK_ENV, settings),
+            timeout_seconds=settings.alert_timeout_seconds,
+            dagster_url=settings.dagster_url,
+        ),
     }

@@ -27,7 +27,12 @@ import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
-from dagster_project.defs.resources import LandingZone, reports_path
+from dagster_project.defs.resources import (
+    WAREHOUSE_POOL,
+    LandingZone,
+    QualityGate,
+    ReportsFolder,
+)
 from dagster_project.lib.html import quality_report as report
 from dagster_project.lib.landing.contracts import CONTRACTS, Contract
 from dagster_project.lib.landing.manifest import ensure_raw_tables
@@ -36,7 +41,6 @@ from dagster_project.lib.quality.findings import Evaluation, Finding, accept_loa
 from dagster_project.lib.quality.suite import (
     CHECK_DESCRIPTIONS,
     CHECKS,
-    Settings,
     Suite,
     load_suites,
 )
@@ -124,16 +128,21 @@ def build_raw_checks(suite: Suite) -> dg.AssetChecksDefinition:
         name=f"quality_{contract.system}_{contract.object}",
         description=f"Quality gate of `{contract.table}`: Great Expectations suite "
         f"`{specs[0].metadata['suite']}` on the rows of new files, DuckDB SQL on the whole table.",
+        pool=WAREHOUSE_POOL,  # records results and accepted loads in raw_meta
     )
     def _quality(
-        context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource, landing: LandingZone
+        context: dg.AssetCheckExecutionContext,
+        duckdb: DuckDBResource,
+        landing: LandingZone,
+        quality: QualityGate,
+        reports: ReportsFolder,
     ) -> Iterator[dg.AssetCheckResult]:
         started = time.perf_counter()
-        folder = reports_path()
+        folder = reports.path
         with duckdb.get_connection() as con:
             ensure_raw_tables(con, [contract])
             evaluation = evaluate(
-                con, suite, landing_root=landing.path, settings=Settings.from_env()
+                con, suite, landing_root=landing.path, settings=quality.settings()
             )
             store.record(con, evaluation, context.run.run_id)
             if not evaluation.blocking_failures:

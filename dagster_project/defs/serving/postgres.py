@@ -5,7 +5,12 @@ import contextlib
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from dagster_project.defs.resources import POSTGRES_DSN_ENV, PostgresTarget, dbt_project
+from dagster_project.defs.resources import (
+    POSTGRES_DSN_ENV,
+    WAREHOUSE_POOL,
+    PostgresTarget,
+    dbt_project,
+)
 from dagster_project.lib.serving import pii as pii_sql
 from dagster_project.lib.serving.catalog import SERVED_SCHEMAS, read_catalog
 from dagster_project.lib.serving.postgres import describe_dsn, publish_postgres
@@ -13,6 +18,7 @@ from dagster_project.lib.serving.postgres import describe_dsn, publish_postgres
 
 @dg.asset(
     key=["serving", "postgres_marts"],
+    pool=WAREHOUSE_POOL,
     # after the DuckDB snapshot: a run whose snapshot failed leaves PostgreSQL as it was too
     deps=[dg.AssetKey(["serving", "duckdb_snapshot"])],
     group_name="serving",

@@ -7,7 +7,7 @@ from dataclasses import replace
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from dagster_project.defs.resources import reports_path
+from dagster_project.defs.resources import WAREHOUSE_POOL, ReportsFolder
 from dagster_project.lib.files import write_atomically
 from dagster_project.lib.html.revenue_report import REPORT_FILE, display, render_report
 from dagster_project.lib.serving.report_data import MARTS, read_report_data
@@ -21,6 +21,7 @@ class RevenueReportConfig(dg.Config):
 
 @dg.asset(
     key=["reports", "revenue_report"],
+    pool=WAREHOUSE_POOL,
     deps=[dg.AssetKey(m) for m in MARTS],
     group_name="reports",
     kinds={"html"},
@@ -29,14 +30,17 @@ class RevenueReportConfig(dg.Config):
     f"speed-to-lead distribution and lead quality by channel: `<reports dir>/{REPORT_FILE}`.",
 )
 def revenue_report(
-    context: dg.AssetExecutionContext, config: RevenueReportConfig, duckdb: DuckDBResource
+    context: dg.AssetExecutionContext,
+    config: RevenueReportConfig,
+    duckdb: DuckDBResource,
+    reports: ReportsFolder,
 ) -> dg.MaterializeResult:
     started = time.perf_counter()
     with duckdb.get_connection() as con:
         data = read_report_data(con, comparison_model=config.comparison_model)
     data = replace(data, run_id=context.run_id)
     page = render_report(data)
-    path = reports_path() / REPORT_FILE
+    path = reports.path / REPORT_FILE
     write_atomically(path, page)
     summary = "\n".join(
         ["| figure | value |", "| --- | --- |"]

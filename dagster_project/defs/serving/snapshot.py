@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from dagster_project.defs.resources import ServingTarget, dbt_project
+from dagster_project.defs.resources import WAREHOUSE_POOL, ServingTarget, dbt_project
 from dagster_project.defs.transform.dbt import WarehouseTranslator
 from dagster_project.lib.serving import pii as pii_sql
 from dagster_project.lib.serving.catalog import (
@@ -33,6 +33,7 @@ _CATALOG = read_catalog(dbt_project.manifest_path)
 
 @dg.asset(
     key=["serving", "duckdb_snapshot"],
+    pool=WAREHOUSE_POOL,
     deps=served_asset_keys(_CATALOG),
     group_name="serving",
     kinds={"duckdb"},

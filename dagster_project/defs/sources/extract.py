@@ -6,7 +6,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from dagster_project.defs.automation import extract_retry_policy
-from dagster_project.defs.resources import LandingZone
+from dagster_project.defs.resources import WAREHOUSE_POOL, LandingZone
 from dagster_project.lib.landing.contracts import META_SCHEMA, Contract
 from dagster_project.lib.landing.loader import load_object
 
@@ -21,8 +21,11 @@ def _column_schema(contract: Contract) -> dg.TableSchema:
     )
 
 
-def build_extract_asset(contract: Contract) -> dg.AssetsDefinition:
-    """An asset that loads new landing files of ``contract`` into its raw table."""
+def build_extract_asset(
+    contract: Contract, retry_policy: dg.RetryPolicy | None = None
+) -> dg.AssetsDefinition:
+    """An asset that loads new landing files of ``contract`` into its raw table; retried by
+    ``retry_policy`` (default: the extract policy of the settings)."""
 
     @dg.asset(
         key=contract.asset_path,
@@ -41,7 +44,8 @@ def build_extract_asset(contract: Contract) -> dg.AssetsDefinition:
         tags={"system": contract.system},
         # transient failures (a file still being written, a locked warehouse) pass on a later
         # attempt; contract violations fail every attempt (RJW_EXTRACT_MAX_RETRIES, ...)
-        retry_policy=extract_retry_policy(),
+        retry_policy=retry_policy or extract_retry_policy(),
+        pool=WAREHOUSE_POOL,
     )
     def _extract(duckdb: DuckDBResource, landing: LandingZone) -> dg.MaterializeResult:
         with duckdb.get_connection() as con:
@@ -81,6 +85,7 @@ def build_load_audit(extracts: list[dg.AssetsDefinition]) -> dg.AssetsDefinition
 
     @dg.asset(
         key=["raw", "meta", "load_manifest"],
+        pool=WAREHOUSE_POOL,
         deps=[a.key for a in extracts],
         group_name="raw_meta",
         kinds={"duckdb"},

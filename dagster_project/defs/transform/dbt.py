@@ -1,39 +1,19 @@
 """dbt models as Dagster assets (dagster-dbt): ``dbt build`` so dbt tests run as asset checks."""
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
-from dagster_dbt.dbt_project import using_dagster_dev
+from dagster_duckdb import DuckDBResource
 
-from dagster_project.defs.resources import WAREHOUSE_ENV, dbt_cli, dbt_project, warehouse_path
-
-
-def _manifest_is_stale() -> bool:
-    manifest = dbt_project.manifest_path
-    if not manifest.exists():
-        return True
-    built = manifest.stat().st_mtime
-    return any(
-        p.stat().st_mtime > built
-        for p in dbt_project.project_dir.rglob("*")
-        if p.suffix in {".sql", ".yml", ".yaml", ".csv"} and "target" not in p.parts
-    )
+from dagster_project.defs.resources import WAREHOUSE_POOL, dbt_project, warehouse_vars
 
 
-def ensure_manifest() -> None:
-    """Parse the dbt project when its manifest is missing or older than a project file, and on
-    every `dagster dev` load, so the asset graph always matches the dbt files."""
-    # dbt reads the warehouse path from the environment; an identical profile at parse and at
-    # build time keeps dbt's partial parsing valid
-    os.environ[WAREHOUSE_ENV] = str(warehouse_path())
-    if using_dagster_dev() or _manifest_is_stale():
-        dbt_cli().cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
-
-
-ensure_manifest()
+def dbt_build_args(duckdb: DuckDBResource) -> list[str]:
+    """``dbt build`` into the DuckDB resource's file: the path reaches dbt as the var
+    ``warehouse_path`` that dbt/profiles.yml reads (``RJW_DUCKDB_PATH`` only for dbt by hand)."""
+    return ["build", *warehouse_vars(duckdb.database)]
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -60,29 +40,31 @@ class WarehouseTranslator(DagsterDbtTranslator):
 AFTER_DATA_DRIVEN = "tag:needs_data_driven"
 
 
-def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    # dbt runs in a subprocess and reads the warehouse path from the environment
-    os.environ[WAREHOUSE_ENV] = str(warehouse_path())
-    yield from dbt.cli(["build"], context=context).stream()
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
+    yield from dbt.cli(dbt_build_args(duckdb), context=context).stream()
 
 
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     dagster_dbt_translator=WarehouseTranslator(),
     name="dbt_models",
+    pool=WAREHOUSE_POOL,
     exclude=AFTER_DATA_DRIVEN,
 )
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
     """Builds and tests the dbt models (staging, intermediate, marts) in the warehouse."""
-    yield from _build(context, dbt)
+    yield from _build(context, dbt, duckdb)
 
 
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     dagster_dbt_translator=WarehouseTranslator(),
     name="dbt_models_after_data_driven",
+    pool=WAREHOUSE_POOL,
     select=AFTER_DATA_DRIVEN,
 )
-def dbt_models_after_data_driven(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def dbt_models_after_data_driven(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource
+):
     """Builds and tests the marts that combine rule-based and data-driven attribution."""
-    yield from _build(context, dbt)
+    yield from _build(context, dbt, duckdb)

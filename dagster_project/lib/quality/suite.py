@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -248,8 +249,8 @@ REJECT_ERROR_ENV = "RJW_QUALITY_REJECT_ERROR_RATE"
 VOLUME_DROP_ENV = "RJW_QUALITY_VOLUME_DROP"
 
 
-def _env_float(name: str, default: float) -> float:
-    value = os.environ.get(name, "").strip()
+def _env_float(env: Mapping[str, str], name: str, default: float) -> float:
+    value = (env.get(name) or "").strip()
     if not value:
         return default
     try:
@@ -260,17 +261,21 @@ def _env_float(name: str, default: float) -> float:
 
 @dataclass(frozen=True)
 class Settings:
-    """Thresholds of the SQL checks, from the environment (defaults for the embedded setup)."""
+    """Thresholds of the SQL checks (defaults for the embedded setup); ``from_env`` is their one
+    parser, called once when the code location loads (``lib/settings.py``)."""
 
     freshness_max_age_hours: float = 72.0  # a long weekend without new records is still fine
     freshness_as_of: datetime | None = None  # None: now
     reject_warn_rate: float = 0.01  # share of a file's rows the loader rejected: WARN above
     reject_error_rate: float = 0.05  # ... ERROR above
     volume_drop: float = 0.5  # WARN when a file has fewer than (1 - this) x the previous rows
+    # per raw table ("raw_crm.leads"), from RJW_FRESHNESS_MAX_AGE_HOURS_<SYSTEM>_<OBJECT>
+    max_age_hours_by_table: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls) -> Settings:
-        as_of = os.environ.get(FRESHNESS_AS_OF_ENV, "").strip()
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        as_of = (env.get(FRESHNESS_AS_OF_ENV) or "").strip()
         parsed = None
         if as_of:
             try:
@@ -278,22 +283,29 @@ class Settings:
             except ValueError:
                 raise SuiteError(f"{FRESHNESS_AS_OF_ENV}={as_of!r} is not ISO-8601") from None
             parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        overrides = {}
+        for contract in CONTRACTS.values():
+            name = f"{FRESHNESS_MAX_AGE_ENV}_{contract.system}_{contract.object}".upper()
+            if (env.get(name) or "").strip():
+                overrides[contract.table] = _env_float(env, name, cls.freshness_max_age_hours)
         return cls(
-            freshness_max_age_hours=_env_float(FRESHNESS_MAX_AGE_ENV, cls.freshness_max_age_hours),
+            freshness_max_age_hours=_env_float(
+                env, FRESHNESS_MAX_AGE_ENV, cls.freshness_max_age_hours
+            ),
             freshness_as_of=parsed,
-            reject_warn_rate=_env_float(REJECT_WARN_ENV, cls.reject_warn_rate),
-            reject_error_rate=_env_float(REJECT_ERROR_ENV, cls.reject_error_rate),
-            volume_drop=_env_float(VOLUME_DROP_ENV, cls.volume_drop),
+            reject_warn_rate=_env_float(env, REJECT_WARN_ENV, cls.reject_warn_rate),
+            reject_error_rate=_env_float(env, REJECT_ERROR_ENV, cls.reject_error_rate),
+            volume_drop=_env_float(env, VOLUME_DROP_ENV, cls.volume_drop),
+            max_age_hours_by_table=overrides,
         )
 
     def max_age_hours(self, suite: Suite) -> float | None:
-        """The allowed age of a table's newest record: a per-object environment variable
+        """The allowed age of a table's newest record: the per-object setting
         (``RJW_FRESHNESS_MAX_AGE_HOURS_CRM_LEADS``), else the suite's, else the default."""
         if suite.freshness is None:
             return None
-        per_object = f"{FRESHNESS_MAX_AGE_ENV}_{suite.contract.system}_{suite.contract.object}"
-        if os.environ.get(per_object.upper(), "").strip():
-            return _env_float(per_object.upper(), self.freshness_max_age_hours)
+        if suite.table in self.max_age_hours_by_table:
+            return self.max_age_hours_by_table[suite.table]
         if suite.freshness.max_age_hours is not None:
             return suite.freshness.max_age_hours
         return self.freshness_max_age_hours

@@ -1,0 +1,143 @@
+"""Every setting of the warehouse, read from the environment once, in one place.
+
+``Settings.from_env()`` is the only code that reads ``RJW_*`` variables. ``defs/resources.py``
+turns a ``Settings`` into Dagster resources (secrets as ``dg.EnvVar`` so Dagster never shows
+their values), ``defs/automation.py`` builds the schedule, sensor and retry policy from it, and
+the ``rjw`` command builds the code location from a ``Settings`` it may adjust (e.g. freshness
+as of the sample's last export). Nothing writes ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dagster_project.lib.paths import REPO_ROOT
+from dagster_project.lib.quality.suite import Settings as QualitySettings
+
+# name -> (field, default) of the plain settings; the quality thresholds have their own parser
+WAREHOUSE_ENV = "RJW_DUCKDB_PATH"
+LANDING_ENV = "RJW_LANDING_DIR"
+REPORTS_ENV = "RJW_REPORTS_DIR"
+SERVING_ENV = "RJW_SERVING_DIR"
+SNAPSHOT_PII_ENV = "RJW_SNAPSHOT_PII"
+PII_MODE_ENV = "RJW_PII_MODE"
+PII_SALT_ENV = "RJW_PII_SALT"
+POSTGRES_DSN_ENV = "RJW_POSTGRES_DSN"
+POSTGRES_READER_ENV = "RJW_POSTGRES_READER_ROLE"
+POSTGRES_READER_PASSWORD_ENV = "RJW_POSTGRES_READER_PASSWORD"
+POSTGRES_LOCK_TIMEOUT_ENV = "RJW_POSTGRES_LOCK_TIMEOUT_SECONDS"
+CRON_ENV = "RJW_SCHEDULE_CRON"
+TIMEZONE_ENV = "RJW_SCHEDULE_TIMEZONE"
+AUTOMATION_ON_ENV = "RJW_AUTOMATION_ON"
+SENSOR_INTERVAL_ENV = "RJW_LANDING_SENSOR_INTERVAL_SECONDS"
+MAX_RETRIES_ENV = "RJW_EXTRACT_MAX_RETRIES"
+RETRY_DELAY_ENV = "RJW_EXTRACT_RETRY_DELAY_SECONDS"
+WEBHOOK_ENV = "RJW_ALERT_WEBHOOK_URL"
+WEBHOOK_TIMEOUT_ENV = "RJW_ALERT_TIMEOUT_SECONDS"
+DAGSTER_URL_ENV = "RJW_DAGSTER_URL"
+DAGSTER_HOME_ENV = "DAGSTER_HOME"
+
+SECRET_ENVS = (WEBHOOK_ENV, POSTGRES_DSN_ENV, POSTGRES_READER_PASSWORD_ENV, PII_SALT_ENV)
+PII_MODES = ("hash", "mask", "none")
+
+
+class SettingsError(ValueError):
+    """An environment variable has a value the warehouse cannot use."""
+
+
+def _text(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
+    value = (env.get(name) or "").strip()
+    return value or default
+
+
+def _number(env: Mapping[str, str], name: str, default: float, minimum: float = 0) -> float:
+    raw = _text(env, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r}: expected a number") from None
+    if value < minimum:
+        raise SettingsError(f"{name}={raw!r}: must be at least {minimum}")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    return (_text(env, name) or "").lower() in {"1", "true", "yes", "on"}
+
+
+def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
+    """An absolute path; relative values are taken from the repository root."""
+    raw = _text(env, name)
+    path = Path(raw) if raw else default
+    return path if path.is_absolute() else (REPO_ROOT / path).resolve()
+
+
+def _pii_mode(env: Mapping[str, str], name: str, default: str) -> str:
+    mode = (_text(env, name, default) or default).lower()
+    if mode not in PII_MODES:
+        raise SettingsError(f"{name}={mode!r}: expected one of {', '.join(PII_MODES)}")
+    return mode
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The warehouse's settings (defaults: the embedded setup under ``data/``)."""
+
+    warehouse: Path = REPO_ROOT / "data" / "warehouse.duckdb"
+    landing: Path = REPO_ROOT / "data" / "landing"
+    reports: Path = REPO_ROOT / "data" / "reports"
+    serving: Path = REPO_ROOT / "data" / "serving"
+    dagster_home: Path | None = None  # None: ``rjw`` uses data/dagster_home
+    snapshot_pii_mode: str = "none"  # analysts are internal
+    postgres_pii_mode: str = "hash"
+    postgres_reader_role: str = "rjw_reader"
+    postgres_lock_timeout_seconds: float = 30.0
+    schedule_cron: str = "0 2 * * *"
+    schedule_timezone: str = "UTC"
+    automation_on: bool = False
+    landing_sensor_interval_seconds: int = 60
+    extract_max_retries: int = 3
+    extract_retry_delay_seconds: float = 5.0
+    alert_timeout_seconds: float = 10.0
+    dagster_url: str | None = None
+    quality: QualitySettings = field(default_factory=QualitySettings)
+    # secrets: which are set (their values reach resources as dg.EnvVar, never through here)
+    secrets_set: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Parse every ``RJW_*`` variable once; a bad value fails with its name."""
+        env = os.environ if env is None else env
+        timezone = _text(env, TIMEZONE_ENV, cls.schedule_timezone)
+        try:
+            zoneinfo.ZoneInfo(timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise SettingsError(f"{TIMEZONE_ENV}={timezone!r} is not an IANA time zone") from None
+        home = _text(env, DAGSTER_HOME_ENV)
+        return cls(
+            warehouse=_path(env, WAREHOUSE_ENV, cls.warehouse),
+            landing=_path(env, LANDING_ENV, cls.landing),
+            reports=_path(env, REPORTS_ENV, cls.reports),
+            serving=_path(env, SERVING_ENV, cls.serving),
+            dagster_home=Path(home) if home else None,
+            snapshot_pii_mode=_pii_mode(env, SNAPSHOT_PII_ENV, "none"),
+            postgres_pii_mode=_pii_mode(env, PII_MODE_ENV, "hash"),
+            postgres_reader_role=_text(env, POSTGRES_READER_ENV, cls.postgres_reader_role),
+            postgres_lock_timeout_seconds=_number(env, POSTGRES_LOCK_TIMEOUT_ENV, 30.0),
+            schedule_cron=_text(env, CRON_ENV, cls.schedule_cron),
+            schedule_timezone=timezone,
+            automation_on=_flag(env, AUTOMATION_ON_ENV),
+            landing_sensor_interval_seconds=int(_number(env, SENSOR_INTERVAL_ENV, 60, minimum=1)),
+            extract_max_retries=int(_number(env, MAX_RETRIES_ENV, 3)),
+            extract_retry_delay_seconds=_number(env, RETRY_DELAY_ENV, 5.0),
+            alert_timeout_seconds=_number(env, WEBHOOK_TIMEOUT_ENV, 10.0, minimum=0.1),
+            dagster_url=_text(env, DAGSTER_URL_ENV),
+            quality=QualitySettings.from_env(env),
+            secrets_set=frozenset(name for name in SECRET_ENVS if _text(env, name)),
+        )
