@@ -9,8 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.generate import generate
-from dagster_project.generate.world import CH, WorldConfig, simulate
+from dagster_project.generate import CH, WorldConfig, generate, simulate
 from dagster_project.lib.landing.contracts import CONTRACTS
 
 

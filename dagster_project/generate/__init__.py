@@ -1,4 +1,8 @@
-"""Sample-data generator: a simulated B2B world written as CRM, ad-platform and billing exports."""
+"""Sample-data generator: a simulated B2B world written as CRM, ad-platform and billing exports.
+
+``world`` simulates the company (one seeded random stream, step by step), ``exports`` writes it
+as each source system's files plus the ground truth. Depends only on ``dagster_project.lib``.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,12 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+from dagster_project.generate.channels import CH
+from dagster_project.generate.config import WorldConfig
 from dagster_project.generate.exports import write_world
-from dagster_project.generate.world import WorldConfig, simulate
+from dagster_project.generate.world import simulate
 
-__all__ = ["WorldConfig", "generate"]
+__all__ = ["CH", "WorldConfig", "generate", "simulate", "write_world"]
 
 
 def generate(
