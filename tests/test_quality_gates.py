@@ -214,8 +214,9 @@ def test_truncated_file_stops_at_load_completeness_check(case):
 
 
 def test_renamed_required_column_fails_the_extract(case, monkeypatch):
-    from dagster_project.defs.automation import MAX_RETRIES_ENV
+    from dagster_project.defs.automation import extract_retry_policy
     from dagster_project.defs.sources.extract import build_extract_asset
+    from dagster_project.lib.settings import MAX_RETRIES_ENV, Settings
 
     header, rows = rows_of(case.landing, "crm/opportunities", 2)
     renamed = ["Stage" if h == "StageName" else h for h in header]
@@ -224,9 +225,9 @@ def test_renamed_required_column_fails_the_extract(case, monkeypatch):
         case.landing / f"crm/opportunities/opportunities_{NEW}_delta.csv", renamed, rows
     )
     # the same extract asset without retries: a contract violation fails every attempt
-    monkeypatch.setenv(MAX_RETRIES_ENV, "0")
+    no_retries = extract_retry_policy(Settings.from_env({MAX_RETRIES_ENV: "0"}))
     key = ["raw", "crm", "opportunities"]
-    extract = build_extract_asset(get_contract("crm", "opportunities"))
+    extract = build_extract_asset(get_contract("crm", "opportunities"), no_retries)
     assets = [extract if a.keys == {dg.AssetKey(key)} else a for a in pipeline_assets()]
     result = case.run(key, assets=assets)
     failures = [e for e in result.all_events if e.is_step_failure]

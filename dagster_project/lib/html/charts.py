@@ -5,7 +5,9 @@ script or font) and stay one small file that any browser, mail client or file sh
 Drawing a handful of bar shapes in Python is a few lines per chart, needs no JavaScript, and is
 easy to test: every bar carries its value in ``data-value`` and its length is proportional to it.
 
-Every text value that reaches the markup goes through :func:`esc`. Each chart is well-formed XML
+Every text value that reaches the markup goes through :func:`markupsafe.escape` (the same
+escaper as the pages' Jinja2 autoescape, quotes included), and every chart is returned as
+:class:`markupsafe.Markup`, so a template inserts it as it is. Each chart is well-formed XML
 (``<svg xmlns=...>``), with a ``<title>`` for screen readers and a ``<title>`` tooltip per shape.
 """
 
@@ -14,7 +16,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from html import escape
+
+from markupsafe import Markup, escape
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = (
@@ -35,11 +38,6 @@ CHAR_WIDTH = 6.6  # rough width of one character at font-size 12, to size the la
 MAX_LABEL_CHARS = 30
 
 Formatter = Callable[[float], str]
-
-
-def esc(value: object) -> str:
-    """Text or attribute value made safe for HTML and SVG (quotes included)."""
-    return escape(str(value), quote=True)
 
 
 def _num(value: float) -> str:
@@ -65,12 +63,12 @@ def _finite(value: float | None) -> bool:
     return value is not None and math.isfinite(value)
 
 
-def _svg(width: float, height: float, title: str, body: list[str], kind: str) -> str:
-    return (
+def _svg(width: float, height: float, title: str, body: list[str], kind: str) -> Markup:
+    return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-{kind}" role="img" '
         f'viewBox="0 0 {_num(width)} {_num(height)}" width="{_num(width)}" '
-        f'height="{_num(height)}" style="{FONT}" aria-label="{esc(title)}">'
-        f"<title>{esc(title)}</title>" + "".join(body) + "</svg>"
+        f'height="{_num(height)}" style="{FONT}" aria-label="{escape(title)}">'
+        f"<title>{escape(title)}</title>" + "".join(body) + "</svg>"
     )
 
 
@@ -89,7 +87,7 @@ def _legend(names: Sequence[str], left: float, right: float) -> tuple[list[str],
         parts.append(
             f'<g class="legend-item"><rect x="{_num(x)}" y="{_num(y - 9)}" width="10" '
             f'height="10" fill="{PALETTE[i % len(PALETTE)]}"/>'
-            f'<text x="{_num(x + 14)}" y="{_num(y)}" font-size="12">{esc(name)}</text></g>'
+            f'<text x="{_num(x + 14)}" y="{_num(y)}" font-size="12">{escape(name)}</text></g>'
         )
         x += item_w
     return parts, (y + 10 if names else 0.0)
@@ -111,7 +109,7 @@ def bar_chart(
     value_format: Formatter = _plain,
     width: float = 720,
     bar_height: float = 14,
-) -> str:
+) -> Markup:
     """Horizontal bars, one group per category and one bar per series (e.g. two attribution
     models side by side). Bar length is proportional to the value from a zero baseline;
     negative values extend left of it. Missing or infinite values draw no bar and read "n/a"."""
@@ -145,8 +143,8 @@ def bar_chart(
         body.append(
             f'<text class="category" x="{_num(left - 8)}" '
             f'y="{_num(top + group_h / 2)}" font-size="12" text-anchor="end" '
-            f'dominant-baseline="middle">{esc(_short(str(category)))}'
-            f"<title>{esc(category)}</title></text>"
+            f'dominant-baseline="middle">{escape(_short(str(category)))}'
+            f"<title>{escape(category)}</title></text>"
         )
         for si, s in enumerate(series):
             value = s.values[ci]
@@ -162,15 +160,16 @@ def bar_chart(
             x0, x1 = sorted((zero, x_of(value)))
             label = value_format(value)
             body.append(
-                f'<rect class="bar" data-series="{esc(s.name)}" data-category="{esc(category)}" '
-                f'data-value="{value!r}" x="{_num(x0)}" y="{_num(y)}" width="{_num(x1 - x0)}" '
+                f'<rect class="bar" data-series="{escape(s.name)}" '
+                f'data-category="{escape(category)}" data-value="{value!r}" x="{_num(x0)}" '
+                f'y="{_num(y)}" width="{_num(x1 - x0)}" '
                 f'height="{_num(bar_height - 2)}" fill="{colour}">'
-                f"<title>{esc(category)} · {esc(s.name)}: {esc(label)}</title></rect>"
+                f"<title>{escape(category)} · {escape(s.name)}: {escape(label)}</title></rect>"
             )
             body.append(
                 f'<text class="value" x="{_num(max(x1, zero) + 4)}" '
                 f'y="{_num(y + bar_height / 2)}" font-size="11" '
-                f'dominant-baseline="middle">{esc(label)}</text>'
+                f'dominant-baseline="middle">{escape(label)}</text>'
             )
     body.append(
         f'<line class="baseline" x1="{_num(zero)}" x2="{_num(zero)}" y1="{_num(legend_h)}" '
@@ -187,7 +186,7 @@ def stacked_bar_chart(
     value_format: Formatter = _plain,
     width: float = 720,
     bar_height: float = 18,
-) -> str:
+) -> Markup:
     """Horizontal bars made of segments, one per series, stacked in series order (e.g. the
     disqualification rate of a channel split by reason). A bar's total length is proportional to
     the sum of its segments. Values must not be negative; missing values count as zero."""
@@ -215,7 +214,7 @@ def stacked_bar_chart(
         body.append(
             f'<text class="category" x="{_num(left - 8)}" y="{_num(y + bar_height / 2)}" '
             f'font-size="12" text-anchor="end" dominant-baseline="middle">'
-            f"{esc(_short(str(category)))}<title>{esc(category)}</title></text>"
+            f"{escape(_short(str(category)))}<title>{escape(category)}</title></text>"
         )
         x = left
         for si, s in enumerate(series):
@@ -224,16 +223,16 @@ def stacked_bar_chart(
                 continue
             w = value / top_total * plot
             body.append(
-                f'<rect class="bar segment" data-series="{esc(s.name)}" '
-                f'data-category="{esc(category)}" data-value="{value!r}" x="{_num(x)}" '
+                f'<rect class="bar segment" data-series="{escape(s.name)}" '
+                f'data-category="{escape(category)}" data-value="{value!r}" x="{_num(x)}" '
                 f'y="{_num(y)}" width="{_num(w)}" height="{_num(bar_height)}" '
-                f'fill="{PALETTE[si % len(PALETTE)]}"><title>{esc(category)} · {esc(s.name)}: '
-                f"{esc(value_format(value))}</title></rect>"
+                f'fill="{PALETTE[si % len(PALETTE)]}"><title>{escape(category)} · '
+                f"{escape(s.name)}: {escape(value_format(value))}</title></rect>"
             )
             x += w
         body.append(
             f'<text class="value total" x="{_num(x + 4)}" y="{_num(y + bar_height / 2)}" '
-            f'font-size="11" dominant-baseline="middle">{esc(value_format(totals[ci]))}</text>'
+            f'font-size="11" dominant-baseline="middle">{escape(value_format(totals[ci]))}</text>'
         )
     return _svg(width, height, title, body, "stacked")
 
@@ -245,7 +244,7 @@ def funnel_chart(
     value_format: Formatter = lambda v: f"{v:,.0f}",
     width: float = 720,
     bar_height: float = 30,
-) -> str:
+) -> Markup:
     """A funnel: one centred bar per stage, width proportional to the stage's count, with the
     conversion from the stage before (``→ 42.0 %``) written beside it."""
     counts = [c for _, c in stages]
@@ -269,18 +268,18 @@ def funnel_chart(
         body.append(
             f'<text class="category" x="{_num(left - 8)}" y="{_num(y + bar_height / 2)}" '
             f'font-size="12" text-anchor="end" dominant-baseline="middle">'
-            f"{esc(_short(name))}<title>{esc(name)}</title></text>"
+            f"{escape(_short(name))}<title>{escape(name)}</title></text>"
         )
         body.append(
-            f'<rect class="bar stage" data-category="{esc(name)}" data-value="{count!r}" '
+            f'<rect class="bar stage" data-category="{escape(name)}" data-value="{count!r}" '
             f'x="{_num(centre - w / 2)}" y="{_num(y)}" width="{_num(w)}" '
             f'height="{_num(bar_height)}" fill="{PALETTE[0]}" rx="2">'
-            f"<title>{esc(name)}: {esc(value_format(count))}</title></rect>"
+            f"<title>{escape(name)}: {escape(value_format(count))}</title></rect>"
         )
         body.append(
             f'<text class="value" x="{_num(left + plot + 8)}" y="{_num(y + bar_height / 2)}" '
-            f'font-size="12" dominant-baseline="middle">{esc(value_format(count))}'
-            + (f'<tspan fill="{AXIS_COLOUR}" dx="8">{esc(step)}</tspan>' if step else "")
+            f'font-size="12" dominant-baseline="middle">{escape(value_format(count))}'
+            + (f'<tspan fill="{AXIS_COLOUR}" dx="8">{escape(step)}</tspan>' if step else "")
             + "</text>"
         )
     return _svg(width, height, title, body, "funnel")
@@ -298,7 +297,7 @@ def histogram(
     x_label: str = "",
     width: float = 720,
     plot_height: float = 180,
-) -> str:
+) -> Markup:
     """Vertical bars for the counts between consecutive ``edges`` (bin i holds edges[i] <= x <
     edges[i+1]), plus an optional overflow bar for values at or above the last edge. Bins get
     equal widths (so uneven edges such as 0, 1, 2, 4, 8, 24 h stay readable) and heights
@@ -333,10 +332,10 @@ def histogram(
         else:
             name = f"≥ {edge_format(edges[-1])}"
         body.append(
-            f'<rect class="bar bin" data-category="{esc(name)}" data-value="{count}" '
+            f'<rect class="bar bin" data-category="{escape(name)}" data-value="{count}" '
             f'x="{_num(x + 1)}" y="{_num(base - h)}" width="{_num(bin_w - 2)}" '
             f'height="{_num(h)}" fill="{PALETTE[7] if i >= len(counts) else PALETTE[0]}">'
-            f"<title>{esc(name)}: {count:,}</title></rect>"
+            f"<title>{escape(name)}: {count:,}</title></rect>"
         )
         if count:
             body.append(
@@ -346,12 +345,12 @@ def histogram(
     for i, edge in enumerate(edges):
         body.append(
             f'<text class="tick" x="{_num(left + i * bin_w)}" y="{_num(base + 14)}" '
-            f'font-size="10" text-anchor="middle">{esc(edge_format(edge))}</text>'
+            f'font-size="10" text-anchor="middle">{escape(edge_format(edge))}</text>'
         )
     if x_label:
         body.append(
             f'<text class="axis-label" x="{_num(left + plot_w / 2)}" y="{_num(base + 32)}" '
-            f'font-size="11" text-anchor="middle" fill="{AXIS_COLOUR}">{esc(x_label)}</text>'
+            f'font-size="11" text-anchor="middle" fill="{AXIS_COLOUR}">{escape(x_label)}</text>'
         )
     if marker is not None and edges[0] <= marker <= edges[-1]:
         if marker == edges[-1]:
@@ -366,6 +365,6 @@ def histogram(
         )
         body.append(
             f'<text class="marker-label" x="{_num(x + 4)}" y="{_num(top_pad - 8)}" '
-            f'font-size="11" fill="{MARKER_COLOUR}">{esc(marker_label)}</text>'
+            f'font-size="11" fill="{MARKER_COLOUR}">{escape(marker_label)}</text>'
         )
     return _svg(width, height, title, body, "histogram")
