@@ -10,19 +10,16 @@ from dagster_project.defs.serving.report import revenue_report
 from dagster_project.defs.serving.snapshot import duckdb_snapshot
 from dagster_project.defs.sources import ads, billing, crm
 from dagster_project.defs.sources.extract import build_load_audit
-from dagster_project.defs.transform.data_driven import data_driven_channel_credit
-from dagster_project.defs.transform.dbt import dbt_models, dbt_models_after_data_driven
+from dagster_project.defs.transform.dbt import dbt_models
 from dagster_project.lib.settings import Settings
 
 extracts = [*crm.assets, *ads.assets, *billing.assets]
 
-# extract -> load audit -> dbt -> data-driven attribution -> dbt after it -> publish and report
+# extract -> load audit -> dbt (with the data-driven attribution Python model) -> publish and report
 assets = [
     *extracts,
     build_load_audit(extracts),
     dbt_models,
-    data_driven_channel_credit,
-    dbt_models_after_data_driven,
     duckdb_snapshot,
     postgres_marts,
     revenue_report,

@@ -116,7 +116,7 @@ def test_reconciliation_tests_fail_when_the_marts_do_not_add_up(loaded, tmp_path
             "--target-path",
             str(tmp_path / "target"),
             "--select",
-            "path:tests/reconciliation",
+            "tag:reconciliation",
         ],
         env=env,
         capture_output=True,

@@ -19,9 +19,9 @@ import sqlalchemy as sa
 from dagster_duckdb import DuckDBResource
 
 from dagster_project.cli import main as rjw
-from dagster_project.defs.resources import ServingTarget, dbt_project
+from dagster_project.defs.resources import ServingTarget, dbt_cli, dbt_project
 from dagster_project.defs.serving.snapshot import duckdb_snapshot
-from dagster_project.defs.transform.data_driven import data_driven_channel_credit
+from dagster_project.defs.transform.dbt import dbt_models
 from dagster_project.generate import generate
 from dagster_project.lib.serving import pii as pii_sql
 from dagster_project.lib.serving.catalog import SERVED_SCHEMAS, read_catalog, served_tables
@@ -171,16 +171,18 @@ def test_failed_run_leaves_the_snapshot_untouched_and_rollback_swaps(loaded, tmp
         con.execute("drop view marts.zz_stale")
         con.execute("drop table marts.attribution_paths")
     upstream = dg.materialize(
-        [data_driven_channel_credit, duckdb_snapshot],
+        [dbt_models, duckdb_snapshot],
+        selection=[dg.AssetKey("data_driven_channel_credit"), duckdb_snapshot.key],
         resources={
             "duckdb": DuckDBResource(database=str(warehouse)),
             "serving": ServingTarget(root=str(serving)),
+            "dbt": dbt_cli(),
         },
         raise_on_error=False,
     )
     assert not upstream.success
     started = {e.step_key for e in upstream.all_events if e.event_type_value == "STEP_START"}
-    assert started == {"attribution__data_driven_channel_credit"}  # the publish never started
+    assert started == {"dbt_models"}  # the publish never started
     assert upstream.get_asset_materialization_events() == []
     assert (_sha(current), _sha(previous)) == before
 

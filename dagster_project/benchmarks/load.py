@@ -96,13 +96,12 @@ def _build_dbt(warehouse: Path) -> dict:
     from dagster_duckdb import DuckDBResource
 
     from dagster_project.defs.resources import dbt_cli
-    from dagster_project.defs.transform.data_driven import data_driven_channel_credit
-    from dagster_project.defs.transform.dbt import dbt_models, dbt_models_after_data_driven
+    from dagster_project.defs.transform.dbt import dbt_models
 
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     t0 = time.perf_counter()
     result = dg.materialize(
-        [dbt_models, data_driven_channel_credit, dbt_models_after_data_driven],
+        [dbt_models],
         resources={"dbt": dbt_cli(), "duckdb": DuckDBResource(database=str(warehouse))},
         run_config=quiet,
     )

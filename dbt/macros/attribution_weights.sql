@@ -1,15 +1,69 @@
-{% macro attribution_weights(roles, others_columns) %}
-    {#-
-        The unnormalised weight of one touch under every attribution model, as SQL expressions
-        keyed by model name (attribution_credits for deals, int_leads_attributed for leads).
+{#- The rule-based attribution models, written once for deals (attribution_credits) and leads
+    (int_leads_attributed). A conversion's eligible touches are numbered `position` (1 = first,
+    in time order); `roles` are the milestone roles a conversion of that kind can have, e.g.
+    ['first', 'lead_creation'] for a lead; each becomes a boolean column is_<role>. -#}
 
-        roles: the milestone roles a conversion can have, e.g. ['first', 'lead_creation'] for a
-            lead; each must be a boolean column is_<role>. The position-based models (weights in
-            the vars attribution_u_shaped / _w_shaped / _full_path) give each role they weight
-            its share and split `others` among the touches holding none of those roles.
-        others_columns: per position-based model, the column counting those other touches.
-        The rule-based models read is_first, is_last, is_last_non_direct and decay_weight.
-    -#}
+{#- The role columns of every eligible touch and its time-decay weight, for a select over
+    touches with `position`, `channel` and `touched_at`.
+    milestones: per role after 'first', the column holding the milestone's time; the last touch
+        at or before it holds the role (no touch at or before it: nobody holds it).
+    converted_at: the column holding the conversion's time (time_decay: a touch half-life
+        `attribution_half_life_days` older than the conversion weighs half).
+    conversion_window: a named window partitioned by conversion. -#}
+{% macro attribution_roles(milestones, converted_at, conversion_window) -%}
+        count(*) over {{ conversion_window }} as eligible_touches,
+        position = 1 as is_first,
+        position = count(*) over {{ conversion_window }} as is_last,
+        position = coalesce(
+            max(position) filter (where channel <> 'direct') over {{ conversion_window }},
+            count(*) over {{ conversion_window }}
+        ) as is_last_non_direct,
+        {%- for role, column in milestones.items() %}
+        coalesce(
+            position = max(position) filter (where touched_at <= {{ column }})
+                over {{ conversion_window }},
+            false
+        ) as is_{{ role }},
+        {%- endfor %}
+        power(
+            0.5,
+            {{ dbt.datediff('touched_at', converted_at, 'second') }}
+            / (86400.0 * {{ var('attribution_half_life_days', 7) }})
+        ) as decay_weight
+{%- endmacro %}
+
+{#- The position-based weights (vars attribution_u_shaped / _w_shaped / _full_path) per model:
+    the roles of `roles` the model weights, and the share `others` of the touches in between. -#}
+{% macro attribution_positional_weights(roles) -%}
+    {%- set positional = {} -%}
+    {%- for model, weights in {
+        'u_shaped': var('attribution_u_shaped'),
+        'w_shaped': var('attribution_w_shaped'),
+        'full_path': var('attribution_full_path'),
+    }.items() -%}
+        {%- do positional.update({model: {
+            'roles': roles | select('in', weights) | list,
+            'weights': weights,
+        }}) -%}
+    {%- endfor -%}
+    {{ return(positional) }}
+{%- endmacro %}
+
+{#- Per position-based model, <model>_others: how many touches of the conversion hold none of the
+    roles the model weights (they share its `others` weight). -#}
+{% macro attribution_others(roles, conversion_window) -%}
+    {%- for model, spec in attribution_positional_weights(roles).items() %}
+        count(*) filter (
+            where not ({% for role in spec.roles %}is_{{ role }}{% if not loop.last %} or {% endif %}{% endfor %})
+        ) over {{ conversion_window }} as {{ model }}_others{% if not loop.last %},{% endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- The unnormalised weight of one touch under every model, as SQL expressions keyed by model
+    name, over the columns of attribution_roles and attribution_others. A touch holding several
+    roles gets their sum; normalising per conversion spreads the weight of a role no touch holds
+    pro rata. -#}
+{% macro attribution_weights(roles) -%}
     {%- set expressions = {
         'first_touch': 'case when is_first then 1.0 else 0.0 end',
         'last_touch': 'case when is_last then 1.0 else 0.0 end',
@@ -17,23 +71,32 @@
         'linear': '1.0',
         'time_decay': 'decay_weight',
     } -%}
-    {%- set positional = {
-        'u_shaped': var('attribution_u_shaped'),
-        'w_shaped': var('attribution_w_shaped'),
-        'full_path': var('attribution_full_path'),
-    } -%}
-    {%- for model, weights in positional.items() -%}
+    {%- for model, spec in attribution_positional_weights(roles).items() -%}
         {%- set parts = [] -%}
         {%- set held = [] -%}
-        {%- for role in roles if role in weights -%}
-            {%- do parts.append('case when is_' ~ role ~ ' then ' ~ weights[role] ~ ' else 0.0 end') -%}
+        {%- for role in spec.roles -%}
+            {%- do parts.append(
+                'case when is_' ~ role ~ ' then ' ~ spec.weights[role] ~ ' else 0.0 end'
+            ) -%}
             {%- do held.append('is_' ~ role) -%}
         {%- endfor -%}
         {%- do parts.append(
             'case when not (' ~ held | join(' or ') ~ ') then '
-            ~ weights.others ~ ' / ' ~ others_columns[model] ~ ' else 0.0 end'
+            ~ spec.weights.others ~ ' / ' ~ model ~ '_others else 0.0 end'
         ) -%}
         {%- do expressions.update({model: parts | join(' + ')}) -%}
     {%- endfor -%}
     {{ return(expressions) }}
-{% endmacro %}
+{%- endmacro %}
+
+{#- Every touch of `relation` once per model, with its unnormalised weight `raw_weight`. -#}
+{% macro attribution_weighted(relation, roles) -%}
+    {%- for model, weight in attribution_weights(roles).items() %}
+    select
+        *,
+        '{{ model }}' as attribution_model,
+        cast({{ weight }} as double) as raw_weight
+    from {{ relation }}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+{%- endmacro %}

@@ -21,6 +21,12 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- A text field as a value: surrounding spaces trimmed, an empty string is null. Every string
+    a source exports goes through it in staging, e.g. cleaned_string('"FirstName"'). -#}
+{% macro cleaned_string(column) -%}
+    nullif(trim({{ column }}), '')
+{%- endmacro %}
+
 {#- Emails as people type them ("  Jane.Doe@ACME.com ") compared as the same address. -#}
 {% macro normalize_email(column) -%}
     nullif(lower(trim({{ column }})), '')

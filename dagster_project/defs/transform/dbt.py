@@ -18,11 +18,11 @@ def dbt_build_args(duckdb: DuckDBResource) -> list[str]:
 
 class WarehouseTranslator(DagsterDbtTranslator):
     """dbt sources map to the extract assets (``raw/<system>/<object>``); models keep their dbt
-    name and are grouped by layer (staging, intermediate, marts)."""
+    name and are grouped by layer (staging, intermediate, core, marts)."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         explicit = dbt_resource_props.get("meta", {}).get("dagster", {}).get("asset_key")
-        if explicit:  # e.g. the data-driven attribution table a Python asset writes
+        if explicit:  # a node written outside dbt can name the asset that writes it
             return dg.AssetKey(explicit)
         if dbt_resource_props["resource_type"] == "source":
             return dg.AssetKey(
@@ -35,11 +35,6 @@ class WarehouseTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "dbt"
 
 
-# Models tagged `needs_data_driven` read what the Python data-driven attribution asset writes,
-# which itself reads dbt models: they are a second dbt asset definition that runs after it.
-AFTER_DATA_DRIVEN = "tag:needs_data_driven"
-
-
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
     yield from dbt.cli(dbt_build_args(duckdb), context=context).stream()
 
@@ -49,22 +44,8 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckD
     dagster_dbt_translator=WarehouseTranslator(),
     name="dbt_models",
     pool=WAREHOUSE_POOL,
-    exclude=AFTER_DATA_DRIVEN,
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
-    """Builds and tests the dbt models (staging, intermediate, marts) in the warehouse."""
-    yield from _build(context, dbt, duckdb)
-
-
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    dagster_dbt_translator=WarehouseTranslator(),
-    name="dbt_models_after_data_driven",
-    pool=WAREHOUSE_POOL,
-    select=AFTER_DATA_DRIVEN,
-)
-def dbt_models_after_data_driven(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource
-):
-    """Builds and tests the marts that combine rule-based and data-driven attribution."""
+    """Builds and tests the dbt models (staging, intermediate, core, marts, with the
+    data-driven attribution Python model) in the warehouse."""
     yield from _build(context, dbt, duckdb)

@@ -1,9 +1,10 @@
 """Landing contracts: the single definition of every source object the warehouse accepts.
 
 A contract says where an object's files land (``data/landing/<system>/<object>/``), their format,
-the columns with their DuckDB types, which columns a file must carry, the primary key and the
-field that orders versions of a record. The loader, the Dagster assets, the dbt sources and the
-sample-data generator all read these contracts, so a column is added in exactly one place.
+the columns with their DuckDB types, which columns a file must carry, the values a column may hold,
+the primary key and the field that orders versions of a record. The loader, the Dagster assets,
+the quality suites, the dbt sources and the sample-data generator all read these contracts, so a
+column (or an accepted value) is added in exactly one place.
 
 Raw tables keep the source's own column names (Salesforce API names, Google Ads / Meta / LinkedIn
 report fields, Stripe object fields); renaming happens in dbt staging. Every raw table also carries
@@ -13,7 +14,7 @@ the lineage columns in ``LINEAGE_COLUMNS``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 Format = Literal["csv", "ndjson"]
 
@@ -40,6 +41,9 @@ class Column:
     type: str
     description: str
     required: bool = True  # a file without this column fails the load
+    # the values the column may hold (None: not a closed set): the quality suites'
+    # expect_column_values_to_be_in_set and the dbt tests of the staged column read them from here
+    values: tuple[Any, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -81,9 +85,10 @@ class Contract:
         raise KeyError(name)
 
 
-def _cols(*specs: tuple) -> tuple[Column, ...]:
-    """Build columns from ``(name, type, description[, required])`` tuples."""
-    return tuple(Column(*s) for s in specs)
+def _cols(*specs: tuple | Column) -> tuple[Column, ...]:
+    """Build columns from ``(name, type, description[, required])`` tuples (or ``Column``s, for
+    a column with a value set)."""
+    return tuple(s if isinstance(s, Column) else Column(*s) for s in specs)
 
 
 def _csv(system: str, obj: str, description: str, columns, pk, updated_at) -> Contract:
@@ -117,6 +122,147 @@ UTM = (
     ("Click_Id__c", "VARCHAR", "Ad click id captured on the form (gclid/fbclid/li_fat_id).", False),
 )
 
+# ------------------------------------------------------------------------------------ value sets
+# The one list of the values a column may hold. The quality suites (accepted_values) take them from
+# the contract column, and so do the dbt tests of the staged columns (through the generated dbt
+# sources, column meta `accepted_values`): a new stage or status is added here only.
+CURRENCIES = ("USD", "EUR", "GBP")  # the currencies dbt/seeds/exchange_rates.csv has rates for
+STRIPE_CURRENCIES = tuple(c.lower() for c in CURRENCIES)  # Stripe writes them lower-case
+USER_ROLES = ("Account Executive", "SDR", "Marketing", "Sales Manager")
+ACCOUNT_TYPES = ("Prospect", "Customer", "Partner")
+LEAD_SOURCES = (
+    "Content",
+    "Display",
+    "Email",
+    "Organic Search",
+    "Outbound",
+    "Paid Search",
+    "Paid Social",
+    "Partner Referral",
+    "Trade Show",
+    "Web",
+    "Webinar",
+)
+LEAD_STATUSES = (
+    "Open - Not Contacted",
+    "Working - Contacted",
+    "Nurturing",
+    "Qualified",
+    "Unqualified",
+)
+DISQUALIFICATION_REASONS = (
+    "Competitor",
+    "No Budget",
+    "No Response",
+    "Not a Fit",
+    "Spam",
+    "Student / Job Seeker",
+    "Timing",
+)
+CAMPAIGN_TYPES = ("Advertisement", "Email", "Webinar", "Trade Show", "Content", "Referral Program")
+CAMPAIGN_STATUSES = ("Planned", "In Progress", "Completed", "Aborted")
+CAMPAIGN_MEMBER_STATUSES = (
+    "Sent",
+    "Opened",
+    "Clicked",
+    "Responded",
+    "Registered",
+    "Attended",
+    "No Show",
+)
+FORM_NAMES = (
+    "Contact Us",
+    "Content Download",
+    "Demo Request",
+    "Event Registration",
+    "Webinar Registration",
+)
+EMAIL_EVENT_TYPES = ("sent", "delivered", "open", "click", "bounce", "unsubscribe")
+TASK_TYPES = ("Call", "Email", "Meeting")
+TASK_STATUSES = ("Not Started", "In Progress", "Completed", "Waiting on someone else", "Deferred")
+OPPORTUNITY_STAGES = (
+    "Prospecting",
+    "Qualification",
+    "Proposal",
+    "Negotiation",
+    "Closed Won",
+    "Closed Lost",
+)
+OPPORTUNITY_TYPES = ("New Business", "Expansion", "Renewal")
+LOSS_REASONS = ("Competitor", "No Decision", "Price", "Product Fit", "Timing")
+CONTACT_ROLES = (
+    "Business User",
+    "Champion",
+    "Decision Maker",
+    "Economic Buyer",
+    "Economic Decision Maker",
+    "Evaluator",
+    "Executive Sponsor",
+    "Influencer",
+    "Technical Buyer",
+    "Other",
+)
+GOOGLE_ADS_CAMPAIGN_STATUSES = ("ENABLED", "PAUSED", "REMOVED")
+GOOGLE_ADS_CHANNEL_TYPES = (
+    "SEARCH",
+    "DISPLAY",
+    "SHOPPING",
+    "HOTEL",
+    "VIDEO",
+    "MULTI_CHANNEL",
+    "LOCAL",
+    "SMART",
+    "PERFORMANCE_MAX",
+    "LOCAL_SERVICES",
+    "TRAVEL",
+    "DEMAND_GEN",
+)
+META_CAMPAIGN_STATUSES = ("ACTIVE", "PAUSED", "DELETED", "ARCHIVED")
+META_OBJECTIVES = (
+    "OUTCOME_APP_PROMOTION",
+    "OUTCOME_AWARENESS",
+    "OUTCOME_ENGAGEMENT",
+    "OUTCOME_LEADS",
+    "OUTCOME_SALES",
+    "OUTCOME_TRAFFIC",
+)
+LINKEDIN_CAMPAIGN_STATUSES = (
+    "ACTIVE",
+    "PAUSED",
+    "ARCHIVED",
+    "COMPLETED",
+    "CANCELED",
+    "DRAFT",
+    "PENDING_DELETION",
+    "REMOVED",
+)
+LINKEDIN_CAMPAIGN_TYPES = ("TEXT_AD", "SPONSORED_UPDATES", "SPONSORED_INMAILS", "DYNAMIC")
+LINKEDIN_COST_TYPES = ("CPM", "CPC", "CPV")
+STRIPE_SUBSCRIPTION_STATUSES = (
+    "incomplete",
+    "incomplete_expired",
+    "trialing",
+    "active",
+    "past_due",
+    "canceled",
+    "unpaid",
+    "paused",
+)
+STRIPE_INVOICE_STATUSES = ("draft", "open", "paid", "uncollectible", "void")
+STRIPE_CHARGE_STATUSES = ("succeeded", "pending", "failed")
+STRIPE_REFUND_STATUSES = ("pending", "requires_action", "succeeded", "failed", "canceled")
+STRIPE_REFUND_REASONS = (
+    "duplicate",
+    "fraudulent",
+    "requested_by_customer",
+    "expired_uncaptured_charge",
+)
+
+
+def _stripe_object(name: str) -> Column:
+    return Column("object", "VARCHAR", f"Always '{name}'.", values=(name,))
+
+
 # ---------------------------------------------------------------- CRM (Salesforce-like CSV exports)
 CRM = [
     _csv(
@@ -128,7 +274,7 @@ CRM = [
             ("Name", "VARCHAR", "Full name."),
             ("Email", "VARCHAR", "Work email."),
             ("Title", "VARCHAR", "Job title.", False),
-            ("UserRole", "VARCHAR", "Role: Account Executive, SDR, Marketing, Sales Manager."),
+            Column("UserRole", "VARCHAR", "Role.", values=USER_ROLES),
             ("IsActive", "BOOLEAN", "Active user."),
             CREATED,
             MODIFIED,
@@ -147,8 +293,13 @@ CRM = [
             ("Industry", "VARCHAR", "Industry.", False),
             ("NumberOfEmployees", "INTEGER", "Employee count.", False),
             ("BillingCountry", "VARCHAR", "Billing country.", False),
-            ("CurrencyIsoCode", "VARCHAR", "Account currency (multi-currency org)."),
-            ("Type", "VARCHAR", "Prospect, Customer, Partner.", False),
+            Column(
+                "CurrencyIsoCode",
+                "VARCHAR",
+                "Account currency (multi-currency org).",
+                values=CURRENCIES,
+            ),
+            Column("Type", "VARCHAR", "Account type.", False, ACCOUNT_TYPES),
             ("OwnerId", "VARCHAR", "Owning user (account executive)."),
             CREATED,
             MODIFIED,
@@ -168,7 +319,13 @@ CRM = [
             ("LastName", "VARCHAR", "Last name."),
             ("Email", "VARCHAR", "Email as typed (not normalised).", False),
             ("Title", "VARCHAR", "Job title.", False),
-            ("LeadSource", "VARCHAR", "Lead source carried over from the lead.", False),
+            Column(
+                "LeadSource",
+                "VARCHAR",
+                "Lead source carried over from the lead.",
+                False,
+                LEAD_SOURCES,
+            ),
             ("OwnerId", "VARCHAR", "Owning user."),
             CREATED,
             MODIFIED,
@@ -189,13 +346,15 @@ CRM = [
             ("Company", "VARCHAR", "Company typed on the form."),
             ("Title", "VARCHAR", "Job title.", False),
             ("Phone", "VARCHAR", "Phone.", False),
-            (
-                "Status",
+            Column("Status", "VARCHAR", "Lead status (lifecycle).", values=LEAD_STATUSES),
+            Column(
+                "Disqualification_Reason__c",
                 "VARCHAR",
-                "Open - Not Contacted, Working - Contacted, Nurturing, Qualified, Unqualified.",
+                "Why sales disqualified the lead.",
+                False,
+                DISQUALIFICATION_REASONS,
             ),
-            ("Disqualification_Reason__c", "VARCHAR", "Why sales disqualified the lead.", False),
-            ("LeadSource", "VARCHAR", "Lead source picklist.", False),
+            Column("LeadSource", "VARCHAR", "Lead source picklist.", False, LEAD_SOURCES),
             *UTM,
             ("OwnerId", "VARCHAR", "Owning user (SDR)."),
             ("MQL_Date__c", TS, "When the lead became marketing-qualified.", False),
@@ -220,11 +379,7 @@ CRM = [
         [
             ID,
             ("Name", "VARCHAR", "Campaign name."),
-            (
-                "Type",
-                "VARCHAR",
-                "Advertisement, Email, Webinar, Trade Show, Content, Referral Program.",
-            ),
+            Column("Type", "VARCHAR", "Campaign type.", values=CAMPAIGN_TYPES),
             ("Channel__c", "VARCHAR", "Channel as marketing labels it.", False),
             (
                 "UTM_Campaign__c",
@@ -232,11 +387,11 @@ CRM = [
                 "utm_campaign value used by the campaign's links.",
                 False,
             ),
-            ("Status", "VARCHAR", "Planned, In Progress, Completed."),
+            Column("Status", "VARCHAR", "Campaign status.", values=CAMPAIGN_STATUSES),
             ("StartDate", "DATE", "Start date.", False),
             ("EndDate", "DATE", "End date.", False),
             ("ActualCost", "DECIMAL(18,2)", "Cost booked in the CRM (non-ad costs).", False),
-            ("CurrencyIsoCode", "VARCHAR", "Currency of ActualCost."),
+            Column("CurrencyIsoCode", "VARCHAR", "Currency of ActualCost.", values=CURRENCIES),
             ("ParentId", "VARCHAR", "Parent campaign.", False),
             CREATED,
             MODIFIED,
@@ -253,7 +408,9 @@ CRM = [
             ("CampaignId", "VARCHAR", "Campaign."),
             ("LeadId", "VARCHAR", "Lead member.", False),
             ("ContactId", "VARCHAR", "Contact member.", False),
-            ("Status", "VARCHAR", "Sent, Opened, Clicked, Registered, Attended, No Show."),
+            Column(
+                "Status", "VARCHAR", "Member status (response).", values=CAMPAIGN_MEMBER_STATUSES
+            ),
             ("HasResponded", "BOOLEAN", "Member responded."),
             ("FirstRespondedDate", "DATE", "Date of the first response.", False),
             CREATED,
@@ -268,11 +425,7 @@ CRM = [
         "Marketing-automation form submissions (web forms, registrations, content downloads).",
         [
             ("submission_id", "VARCHAR", "Form submission id."),
-            (
-                "form_name",
-                "VARCHAR",
-                "Form: demo request, contact us, ebook, webinar registration.",
-            ),
+            Column("form_name", "VARCHAR", "Form filled in.", values=FORM_NAMES),
             ("page_url", "VARCHAR", "Page URL with its query string (UTM parameters, click ids)."),
             ("referrer_url", "VARCHAR", "HTTP referrer.", False),
             ("email", "VARCHAR", "Email as typed."),
@@ -296,7 +449,7 @@ CRM = [
             ("email_campaign_id", "VARCHAR", "CRM campaign of the email send."),
             ("recipient_id", "VARCHAR", "Lead or contact id of the recipient.", False),
             ("email", "VARCHAR", "Recipient email as stored by the email tool."),
-            ("event_type", "VARCHAR", "sent, delivered, open, click, bounce, unsubscribe."),
+            Column("event_type", "VARCHAR", "Email event.", values=EMAIL_EVENT_TYPES),
             ("link_url", "VARCHAR", "Clicked link with UTM parameters (click events).", False),
             ("occurred_at", TS, "Event time."),
         ],
@@ -312,9 +465,9 @@ CRM = [
             ("WhoId", "VARCHAR", "Lead or contact the activity was with.", False),
             ("WhatId", "VARCHAR", "Account or opportunity the activity was about.", False),
             ("OwnerId", "VARCHAR", "User who did the activity."),
-            ("Type", "VARCHAR", "Call, Email, Meeting."),
+            Column("Type", "VARCHAR", "Activity type.", values=TASK_TYPES),
             ("Subject", "VARCHAR", "Subject line.", False),
-            ("Status", "VARCHAR", "Completed, Not Started."),
+            Column("Status", "VARCHAR", "Activity status.", values=TASK_STATUSES),
             ("CallDurationInSeconds", "INTEGER", "Call length.", False),
             ("ActivityDate", "DATE", "Due / activity date.", False),
             ("CompletedDateTime", TS, "When the activity happened.", False),
@@ -333,20 +486,16 @@ CRM = [
             ID,
             ("AccountId", "VARCHAR", "Account."),
             ("Name", "VARCHAR", "Opportunity name."),
-            (
-                "StageName",
-                "VARCHAR",
-                "Prospecting, Qualification, Proposal, Negotiation, Closed Won, Closed Lost.",
-            ),
+            Column("StageName", "VARCHAR", "Sales stage.", values=OPPORTUNITY_STAGES),
             ("Amount", "DECIMAL(18,2)", "Annual contract value.", False),
-            ("CurrencyIsoCode", "VARCHAR", "Currency of Amount."),
+            Column("CurrencyIsoCode", "VARCHAR", "Currency of Amount.", values=CURRENCIES),
             ("Probability", "INTEGER", "Stage probability in percent.", False),
             ("CloseDate", "DATE", "Expected or actual close date."),
             ("IsClosed", "BOOLEAN", "Closed."),
             ("IsWon", "BOOLEAN", "Won."),
-            ("Loss_Reason__c", "VARCHAR", "Why the deal was lost.", False),
-            ("Type", "VARCHAR", "New Business, Expansion.", False),
-            ("LeadSource", "VARCHAR", "Lead source.", False),
+            Column("Loss_Reason__c", "VARCHAR", "Why the deal was lost.", False, LOSS_REASONS),
+            Column("Type", "VARCHAR", "Opportunity type.", False, OPPORTUNITY_TYPES),
+            Column("LeadSource", "VARCHAR", "Lead source.", False, LEAD_SOURCES),
             ("CampaignId", "VARCHAR", "Primary campaign source.", False),
             ("OwnerId", "VARCHAR", "Owning user (account executive)."),
             CREATED,
@@ -363,7 +512,7 @@ CRM = [
         [
             ID,
             ("OpportunityId", "VARCHAR", "Opportunity."),
-            ("StageName", "VARCHAR", "Stage entered."),
+            Column("StageName", "VARCHAR", "Stage entered.", values=OPPORTUNITY_STAGES),
             ("Amount", "DECIMAL(18,2)", "Amount at the change.", False),
             ("Probability", "INTEGER", "Probability at the change.", False),
             ("CloseDate", "DATE", "Close date at the change.", False),
@@ -381,12 +530,7 @@ CRM = [
             ID,
             ("OpportunityId", "VARCHAR", "Opportunity."),
             ("ContactId", "VARCHAR", "Contact."),
-            (
-                "Role",
-                "VARCHAR",
-                "Decision Maker, Economic Buyer, Champion, Evaluator, Technical Buyer.",
-                False,
-            ),
+            Column("Role", "VARCHAR", "The contact's role on the deal.", False, CONTACT_ROLES),
             ("IsPrimary", "BOOLEAN", "Primary contact."),
             CREATED,
             MODIFIED,
@@ -405,12 +549,22 @@ ADS = [
         [
             ("campaign_id", "BIGINT", "Campaign id."),
             ("campaign_name", "VARCHAR", "Campaign name."),
-            ("campaign_status", "VARCHAR", "ENABLED, PAUSED, REMOVED."),
-            ("advertising_channel_type", "VARCHAR", "SEARCH, DISPLAY, VIDEO."),
+            Column(
+                "campaign_status",
+                "VARCHAR",
+                "Campaign status.",
+                values=GOOGLE_ADS_CAMPAIGN_STATUSES,
+            ),
+            Column(
+                "advertising_channel_type",
+                "VARCHAR",
+                "Advertising channel type.",
+                values=GOOGLE_ADS_CHANNEL_TYPES,
+            ),
             ("start_date", "DATE", "Start date."),
             ("end_date", "DATE", "End date.", False),
             ("final_url_suffix", "VARCHAR", "URL suffix with the UTM tags.", False),
-            ("customer_currency_code", "VARCHAR", "Account currency."),
+            Column("customer_currency_code", "VARCHAR", "Account currency.", values=CURRENCIES),
         ],
         ["campaign_id"],
         None,
@@ -425,7 +579,7 @@ ADS = [
             ("metrics_impressions", "BIGINT", "Impressions."),
             ("metrics_clicks", "BIGINT", "Clicks."),
             ("metrics_cost_micros", "BIGINT", "Cost in micros of the account currency."),
-            ("customer_currency_code", "VARCHAR", "Account currency."),
+            Column("customer_currency_code", "VARCHAR", "Account currency.", values=CURRENCIES),
         ],
         ["segments_date", "campaign_id"],
         None,
@@ -453,12 +607,12 @@ ADS = [
         [
             ("id", "VARCHAR", "Campaign id."),
             ("name", "VARCHAR", "Campaign name."),
-            ("objective", "VARCHAR", "OUTCOME_LEADS, OUTCOME_TRAFFIC, ..."),
-            ("status", "VARCHAR", "ACTIVE, PAUSED."),
+            Column("objective", "VARCHAR", "Campaign objective.", values=META_OBJECTIVES),
+            Column("status", "VARCHAR", "Campaign status.", values=META_CAMPAIGN_STATUSES),
             ("start_time", TS, "Start time."),
             ("stop_time", TS, "Stop time.", False),
             ("url_tags", "VARCHAR", "URL tags (UTM) appended to ad links.", False),
-            ("account_currency", "VARCHAR", "Ad account currency."),
+            Column("account_currency", "VARCHAR", "Ad account currency.", values=CURRENCIES),
             ("updated_time", TS, "Last update."),
         ],
         ["id"],
@@ -476,7 +630,7 @@ ADS = [
             ("impressions", "BIGINT", "Impressions."),
             ("clicks", "BIGINT", "Link clicks."),
             ("spend", "DECIMAL(18,2)", "Spend in the account currency."),
-            ("account_currency", "VARCHAR", "Ad account currency."),
+            Column("account_currency", "VARCHAR", "Ad account currency.", values=CURRENCIES),
         ],
         ["campaign_id", "date_start"],
         None,
@@ -502,13 +656,13 @@ ADS = [
         [
             ("id", "BIGINT", "Campaign id."),
             ("name", "VARCHAR", "Campaign name."),
-            ("status", "VARCHAR", "ACTIVE, PAUSED, COMPLETED."),
-            ("type", "VARCHAR", "SPONSORED_UPDATES, TEXT_AD."),
-            ("costType", "VARCHAR", "CPC, CPM."),
+            Column("status", "VARCHAR", "Campaign status.", values=LINKEDIN_CAMPAIGN_STATUSES),
+            Column("type", "VARCHAR", "Campaign type.", values=LINKEDIN_CAMPAIGN_TYPES),
+            Column("costType", "VARCHAR", "Cost type.", values=LINKEDIN_COST_TYPES),
             ("account", "VARCHAR", "Sponsored account URN."),
             ("runSchedule", "JSON", "{start, end} in epoch milliseconds."),
             ("utm_campaign", "VARCHAR", "utm_campaign the campaign's links carry.", False),
-            ("currency", "VARCHAR", "Account currency."),
+            Column("currency", "VARCHAR", "Account currency.", values=CURRENCIES),
             ("lastModified", "BIGINT", "Last modification, epoch milliseconds."),
         ],
         ["id"],
@@ -551,13 +705,19 @@ BILLING = [
         "Stripe customers.",
         [
             ("id", "VARCHAR", "Customer id (cus_...)."),
-            ("object", "VARCHAR", "Always 'customer'."),
+            _stripe_object("customer"),
             ("email", "VARCHAR", "Billing email as entered.", False),
             ("name", "VARCHAR", "Customer name.", False),
-            ("currency", "VARCHAR", "Default currency (lower-case ISO).", False),
+            Column(
+                "currency",
+                "VARCHAR",
+                "Default currency (lower-case ISO).",
+                False,
+                STRIPE_CURRENCIES,
+            ),
             ("metadata", "JSON", "Key-value metadata; crm_account_id when sales set it."),
             ("created", "BIGINT", "Creation time, epoch seconds."),
-            ("livemode", "BOOLEAN", "Live or test mode."),
+            Column("livemode", "BOOLEAN", "Live or test mode.", values=(True,)),
             ("delinquent", "BOOLEAN", "Has unpaid invoices.", False),
         ],
         ["id"],
@@ -569,10 +729,12 @@ BILLING = [
         "Stripe subscriptions.",
         [
             ("id", "VARCHAR", "Subscription id (sub_...)."),
-            ("object", "VARCHAR", "Always 'subscription'."),
+            _stripe_object("subscription"),
             ("customer", "VARCHAR", "Customer id."),
-            ("status", "VARCHAR", "active, past_due, canceled, trialing."),
-            ("currency", "VARCHAR", "Currency (lower-case ISO)."),
+            Column(
+                "status", "VARCHAR", "Subscription status.", values=STRIPE_SUBSCRIPTION_STATUSES
+            ),
+            Column("currency", "VARCHAR", "Currency (lower-case ISO).", values=STRIPE_CURRENCIES),
             ("items", "JSON", "List object of subscription items with price and quantity."),
             ("start_date", "BIGINT", "Start, epoch seconds."),
             ("current_period_start", "BIGINT", "Current period start, epoch seconds."),
@@ -590,11 +752,11 @@ BILLING = [
         "Stripe invoices with their line items.",
         [
             ("id", "VARCHAR", "Invoice id (in_...)."),
-            ("object", "VARCHAR", "Always 'invoice'."),
+            _stripe_object("invoice"),
             ("customer", "VARCHAR", "Customer id."),
             ("subscription", "VARCHAR", "Subscription id.", False),
-            ("status", "VARCHAR", "draft, open, paid, uncollectible, void."),
-            ("currency", "VARCHAR", "Currency (lower-case ISO)."),
+            Column("status", "VARCHAR", "Invoice status.", values=STRIPE_INVOICE_STATUSES),
+            Column("currency", "VARCHAR", "Currency (lower-case ISO).", values=STRIPE_CURRENCIES),
             ("amount_due", "BIGINT", "Amount due, smallest currency unit."),
             ("amount_paid", "BIGINT", "Amount paid, smallest currency unit."),
             ("total", "BIGINT", "Total, smallest currency unit."),
@@ -613,13 +775,13 @@ BILLING = [
         "Stripe charges: payment attempts on invoices.",
         [
             ("id", "VARCHAR", "Charge id (ch_...)."),
-            ("object", "VARCHAR", "Always 'charge'."),
+            _stripe_object("charge"),
             ("customer", "VARCHAR", "Customer id."),
             ("invoice", "VARCHAR", "Invoice id.", False),
             ("amount", "BIGINT", "Amount, smallest currency unit."),
             ("amount_refunded", "BIGINT", "Amount refunded, smallest currency unit."),
-            ("currency", "VARCHAR", "Currency (lower-case ISO)."),
-            ("status", "VARCHAR", "succeeded, failed, pending."),
+            Column("currency", "VARCHAR", "Currency (lower-case ISO).", values=STRIPE_CURRENCIES),
+            Column("status", "VARCHAR", "Charge status.", values=STRIPE_CHARGE_STATUSES),
             ("paid", "BOOLEAN", "Charge succeeded."),
             ("refunded", "BOOLEAN", "Fully refunded."),
             ("failure_code", "VARCHAR", "Why the charge failed.", False),
@@ -634,12 +796,12 @@ BILLING = [
         "Stripe refunds.",
         [
             ("id", "VARCHAR", "Refund id (re_...)."),
-            ("object", "VARCHAR", "Always 'refund'."),
+            _stripe_object("refund"),
             ("charge", "VARCHAR", "Refunded charge."),
             ("amount", "BIGINT", "Amount, smallest currency unit."),
-            ("currency", "VARCHAR", "Currency (lower-case ISO)."),
-            ("reason", "VARCHAR", "duplicate, fraudulent, requested_by_customer.", False),
-            ("status", "VARCHAR", "succeeded, pending, failed."),
+            Column("currency", "VARCHAR", "Currency (lower-case ISO).", values=STRIPE_CURRENCIES),
+            Column("reason", "VARCHAR", "Why it was refunded.", False, STRIPE_REFUND_REASONS),
+            Column("status", "VARCHAR", "Refund status.", values=STRIPE_REFUND_STATUSES),
             ("created", "BIGINT", "Creation time, epoch seconds."),
         ],
         ["id"],

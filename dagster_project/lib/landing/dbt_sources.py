@@ -1,8 +1,10 @@
 """Renders the dbt source declarations from the landing contracts.
 
 The contracts are the one definition of the raw tables; the dbt ``_<system>__sources.yml`` files
-are generated from them so dbt documents and tests exactly what the loader writes. Regenerate
-after changing a contract (a test fails while they disagree):
+are generated from them so dbt documents and tests exactly what the loader writes. A column's
+value set becomes its meta ``accepted_values``, which the generic dbt test
+``accepted_contract_values`` (``dbt/macros/accepted_contract_values.sql``) reads to test the staged
+column. Regenerate after changing a contract (a test fails while they disagree):
 
     python -m dagster_project.lib.landing.dbt_sources
 """
@@ -13,7 +15,12 @@ from pathlib import Path
 
 import yaml
 
-from dagster_project.lib.landing.contracts import LINEAGE_COLUMNS, SYSTEMS, contracts_for
+from dagster_project.lib.landing.contracts import (
+    LINEAGE_COLUMNS,
+    SYSTEMS,
+    Column,
+    contracts_for,
+)
 from dagster_project.lib.paths import DBT_PROJECT_DIR
 
 LINEAGE_DOCS = {
@@ -28,13 +35,17 @@ LINEAGE_DOCS = {
 HEADER = "# Generated from dagster_project/lib/landing/contracts.py: do not edit by hand.\n"
 
 
+def _column(col: Column) -> dict:
+    doc = {"name": col.name, "description": col.description, "data_type": col.type.lower()}
+    if col.values is not None:
+        doc["config"] = {"meta": {"accepted_values": list(col.values)}}
+    return doc
+
+
 def sources_yaml(system: str) -> str:
     tables = []
     for c in contracts_for(system):
-        columns = [
-            {"name": col.name, "description": col.description, "data_type": col.type.lower()}
-            for col in c.columns
-        ]
+        columns = [_column(col) for col in c.columns]
         columns += [
             {"name": n, "description": LINEAGE_DOCS[n], "data_type": t.lower()}
             for n, t in LINEAGE_COLUMNS.items()

@@ -4,15 +4,18 @@
 table, grouped by the Dagster asset check they feed, each with a severity (``critical`` = ERROR,
 blocks the marts; ``warning`` = WARN, shown only). See ``suites/README.md`` for the format. The
 files are config kept under review, not generated per run; ``load_suites`` checks every file
-against its landing contract so a typo in a column name fails at import, not at 3 a.m.
+against its landing contract so a typo in a column name fails at import, not at 3 a.m. Value sets
+are not in the files: an ``expect_column_values_to_be_in_set`` takes the contract column's
+``values`` (the one declaration the dbt tests of the staged columns read too).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -54,6 +57,9 @@ SEVERITIES: tuple[Severity, ...] = ("critical", "warning")
 # Suite parameters the expectations may reference with {$PARAMETER: name}.
 PARAMETERS = ("max_timestamp", "max_date", "max_epoch_seconds", "max_epoch_millis")
 FUTURE_GRACE = timedelta(days=1)  # sources stamp dates in their local time zone
+
+# Expectations whose value set comes from the contract column (``Column.values``), never the file.
+VALUE_SET_TYPES = ("expect_column_values_to_be_in_set",)
 
 # Expectation kwargs that name batch columns.
 _COLUMN_KWARGS = ("column", "column_A", "column_B")
@@ -111,7 +117,8 @@ class Suite:
 
     contract: Contract
     path: Path
-    fingerprint: str  # sha256 of the file: loads are re-validated when it changes
+    fingerprint: str  # sha256 of the file and its contract value sets: loads are re-validated
+    # when either changes
     expectations: tuple[ExpectationSpec, ...]
     derived: dict[str, str] = field(default_factory=dict)  # batch column -> SQL expression
     freshness: Freshness | None = None
@@ -154,6 +161,28 @@ def _parse_expectation(raw: Any, check: str, where: str) -> ExpectationSpec:
         severity=severity,
         notes=" ".join(str(raw["notes"]).split()) if raw.get("notes") else None,
     )
+
+
+def _with_contract_values(e: ExpectationSpec, contract: Contract, where: str) -> ExpectationSpec:
+    """An in-set expectation with the value set of its contract column; a file that lists a value
+    set itself is refused, so each set is declared once (``lib/landing/contracts.py``)."""
+    if e.type not in VALUE_SET_TYPES:
+        return e
+    column = e.kwargs.get("column")
+    if "value_set" in e.kwargs:
+        raise SuiteError(
+            f"{where}: {e.type} on {column!r} lists a value_set; value sets are declared once, "
+            f"on the {contract.table} contract column (lib/landing/contracts.py)"
+        )
+    if column not in contract.column_names:
+        return e  # _validate names the unknown column
+    values = contract.column(column).values
+    if values is None:
+        raise SuiteError(
+            f"{where}: {e.type} on {column!r}, but the {contract.table} contract declares no "
+            "values for that column"
+        )
+    return replace(e, kwargs={**e.kwargs, "value_set": list(values)})
 
 
 def _validate(suite: Suite) -> None:
@@ -209,10 +238,13 @@ def load_suite(contract: Contract, path: Path | None = None) -> Suite:
             f"use {', '.join(GX_CHECKS)}"
         )
     expectations = tuple(
-        _parse_expectation(raw, check, f"{path} [{check}]")
+        _with_contract_values(
+            _parse_expectation(raw, check, f"{path} [{check}]"), contract, f"{path} [{check}]"
+        )
         for check in GX_CHECKS
         for raw in (groups.get(check) or [])
     )
+    value_sets = [e.kwargs for e in expectations if e.type in VALUE_SET_TYPES]
     fresh = doc.get("freshness")
     freshness = (
         Freshness(
@@ -226,7 +258,9 @@ def load_suite(contract: Contract, path: Path | None = None) -> Suite:
     suite = Suite(
         contract=contract,
         path=path,
-        fingerprint=hashlib.sha256(text.encode()).hexdigest(),
+        fingerprint=hashlib.sha256(
+            (text + json.dumps(value_sets, sort_keys=True, default=str)).encode()
+        ).hexdigest(),
         expectations=expectations,
         derived=derived,
         freshness=freshness,

@@ -17,7 +17,8 @@
     model in the '(no marketing touch)' bucket instead of vanishing.
 -#}
 
-{%- set half_life = var('attribution_half_life_days', 7) %}
+{%- set deal_roles = ['first', 'lead_creation', 'opportunity_creation', 'closed_won'] %}
+{%- set models = attribution_weights(deal_roles) %}
 
 with
 
@@ -82,32 +83,15 @@ roles as (
 
     select
         *,
-        count(*) over conversion_window as touches,
-        position = 1 as is_first,
-        position = count(*) over conversion_window as is_last,
-        position = coalesce(
-            max(position) filter (where channel <> 'direct') over conversion_window,
-            count(*) over conversion_window
-        ) as is_last_non_direct,
-        coalesce(
-            position = max(position) filter (where touched_at <= lead_created_at)
-                over conversion_window,
-            false
-        ) as is_lead_creation,
-        coalesce(
-            position = max(position) filter (where touched_at <= opportunity_created_at)
-                over conversion_window,
-            false
-        ) as is_opportunity_creation,
-        coalesce(
-            position = max(position) filter (where touched_at <= won_at) over conversion_window,
-            false
-        ) as is_closed_won,
-        power(
-            0.5,
-            {{ dbt.datediff('touched_at', 'converted_at', 'second') }}
-            / (86400.0 * {{ half_life }})
-        ) as decay_weight
+        {{ attribution_roles(
+            {
+                'lead_creation': 'lead_created_at',
+                'opportunity_creation': 'opportunity_created_at',
+                'closed_won': 'won_at',
+            },
+            'converted_at',
+            'conversion_window',
+        ) }}
     from positioned
     window conversion_window as (partition by conversion_id)
 
@@ -117,14 +101,7 @@ role_counts as (
 
     select
         *,
-        count(*) filter (where not (is_first or is_lead_creation)) over conversion_window
-            as u_others,
-        count(*) filter (
-            where not (is_first or is_lead_creation or is_opportunity_creation)
-        ) over conversion_window as w_others,
-        count(*) filter (
-            where not (is_first or is_lead_creation or is_opportunity_creation or is_closed_won)
-        ) over conversion_window as full_others
+        {{ attribution_others(deal_roles, 'conversion_window') }}
     from roles
     window conversion_window as (partition by conversion_id)
 
@@ -132,18 +109,7 @@ role_counts as (
 
 weighted as (
 
-    {%- set models = attribution_weights(
-        ['first', 'lead_creation', 'opportunity_creation', 'closed_won'],
-        {'u_shaped': 'u_others', 'w_shaped': 'w_others', 'full_path': 'full_others'},
-    ) %}
-    {%- for model, weight in models.items() %}
-    select
-        *,
-        '{{ model }}' as attribution_model,
-        cast({{ weight }} as double) as raw_weight
-    from role_counts
-    {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
+    {{ attribution_weighted('role_counts', deal_roles) }}
 
 ),
 
@@ -204,7 +170,7 @@ touched as (
         attribution_model,
         touchpoint_id,
         position as touch_position,
-        touches as eligible_touches,
+        eligible_touches,
         touched_at,
         channel,
         sub_channel,

@@ -1,5 +1,3 @@
-{{ config(tags=['needs_data_driven']) }}
-
 {%- set models = ['first_touch', 'last_touch', 'last_non_direct', 'linear', 'time_decay',
                  'u_shaped', 'w_shaped', 'full_path', 'markov', 'shapley'] %}
 {%- set amounts = [] %}
@@ -30,7 +28,7 @@ data_driven as (
         case when channel = '(no touch)' then '(no marketing touch)' else channel end as channel,
         attribution_model,
         cast(attributed_value as decimal(18, 2)) as credited_amount
-    from {{ source('data_driven', 'data_driven_channel_credit') }}
+    from {{ ref('data_driven_channel_credit') }}
 
 ),
 

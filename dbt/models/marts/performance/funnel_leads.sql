@@ -17,31 +17,13 @@
 
 with
 
-leads as (
-
-    select * from {{ ref('stg_crm__leads') }}
-    where not coalesce(is_deleted, false)
-
-),
-
-links as (
-
-    select * from {{ ref('int_person_records_linked') }}
-    where record_type = 'lead'
-        and person_key is not null
-
-),
-
 person_leads as (
 
     select
-        links.person_key,
-        leads.*,
-        leads.lead_status = 'Unqualified' or leads.disqualification_reason is not null
+        *,
+        lead_status = 'Unqualified' or disqualification_reason is not null
             as is_disqualified_lead
-    from leads
-    inner join links
-        on leads.lead_id = links.record_id
+    from {{ ref('int_person_leads_linked') }}
 
 ),
 

@@ -1,10 +1,8 @@
-{{ config(tags=['needs_data_driven']) }}
-
 {#-
     Spend and return per attribution model and channel over the whole period: the rule-based
     models rolled up from marketing_return, plus the data-driven models (markov, shapley) from
-    attribution.data_driven_channel_credit (written by the Dagster asset; channel level only,
-    so they have no lead credit: leads and cost per lead are null). Spend per channel is the
+    data_driven_channel_credit (the dbt Python model; channel level only, so they have no
+    lead credit: leads and cost per lead are null). Spend per channel is the
     same under every model. `is_default_model` marks `return_attribution_model` (dbt var,
     default w_shaped): `where is_default_model` gives the headline view, `where
     attribution_model = '...'` any other.
@@ -54,7 +52,7 @@ data_driven_credit as (
         sum(attributed_value) filter (where conversion_type = 'bookings') as bookings_amount,
         sum(attributed_value) filter (where conversion_type = 'billed_revenue')
             as billed_revenue_amount
-    from {{ source('data_driven', 'data_driven_channel_credit') }}
+    from {{ ref('data_driven_channel_credit') }}
     group by all
 
 ),

@@ -15,7 +15,7 @@ renamed as (
         -- ids
         id as customer_id,
         -- metadata.crm_account_id; an absent key, a JSON null and '' all mean "not linked"
-        nullif(trim(json_extract_string(metadata, '$.crm_account_id')), '') as crm_account_id,
+        {{ cleaned_string("json_extract_string(metadata, '$.crm_account_id')") }} as crm_account_id,
 
         -- strings
         name as customer_name,

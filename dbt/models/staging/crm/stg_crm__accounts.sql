@@ -10,12 +10,12 @@ renamed as (
 
     select
         -- ids
-        nullif(trim("Id"), '') as account_id,
-        nullif(trim("OwnerId"), '') as owner_user_id,
+        {{ cleaned_string('"Id"') }} as account_id,
+        {{ cleaned_string('"OwnerId"') }} as owner_user_id,
 
         -- strings
-        nullif(trim("Name"), '') as account_name,
-        nullif(trim("Website"), '') as website,
+        {{ cleaned_string('"Name"') }} as account_name,
+        {{ cleaned_string('"Website"') }} as website,
         -- host of the website without protocol, leading 'www.', port or path
         nullif(
             regexp_extract(
@@ -25,10 +25,10 @@ renamed as (
             ),
             ''
         ) as website_domain,
-        nullif(trim("Industry"), '') as industry,
-        nullif(trim("BillingCountry"), '') as billing_country,
-        upper(nullif(trim("CurrencyIsoCode"), '')) as currency,
-        nullif(trim("Type"), '') as account_type,
+        {{ cleaned_string('"Industry"') }} as industry,
+        {{ cleaned_string('"BillingCountry"') }} as billing_country,
+        upper({{ cleaned_string('"CurrencyIsoCode"') }}) as currency,
+        {{ cleaned_string('"Type"') }} as account_type,
 
         -- numerics
         "NumberOfEmployees" as employee_count,

@@ -10,13 +10,13 @@ renamed as (
 
     select
         -- ids
-        nullif(trim("Id"), '') as campaign_member_id,
-        nullif(trim("CampaignId"), '') as campaign_id,
-        nullif(trim("LeadId"), '') as lead_id,
-        nullif(trim("ContactId"), '') as contact_id,
+        {{ cleaned_string('"Id"') }} as campaign_member_id,
+        {{ cleaned_string('"CampaignId"') }} as campaign_id,
+        {{ cleaned_string('"LeadId"') }} as lead_id,
+        {{ cleaned_string('"ContactId"') }} as contact_id,
 
         -- strings
-        nullif(trim("Status"), '') as member_status,
+        {{ cleaned_string('"Status"') }} as member_status,
 
         -- booleans
         "HasResponded" as has_responded,

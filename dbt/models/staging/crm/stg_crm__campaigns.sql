@@ -10,16 +10,16 @@ renamed as (
 
     select
         -- ids
-        nullif(trim("Id"), '') as campaign_id,
-        nullif(trim("ParentId"), '') as parent_campaign_id,
+        {{ cleaned_string('"Id"') }} as campaign_id,
+        {{ cleaned_string('"ParentId"') }} as parent_campaign_id,
 
         -- strings
-        nullif(trim("Name"), '') as campaign_name,
-        nullif(trim("Type"), '') as campaign_type,
-        nullif(trim("Channel__c"), '') as campaign_channel,
-        lower(nullif(trim("UTM_Campaign__c"), '')) as utm_campaign,
-        nullif(trim("Status"), '') as campaign_status,
-        upper(nullif(trim("CurrencyIsoCode"), '')) as actual_cost_currency,
+        {{ cleaned_string('"Name"') }} as campaign_name,
+        {{ cleaned_string('"Type"') }} as campaign_type,
+        {{ cleaned_string('"Channel__c"') }} as campaign_channel,
+        lower({{ cleaned_string('"UTM_Campaign__c"') }}) as utm_campaign,
+        {{ cleaned_string('"Status"') }} as campaign_status,
+        upper({{ cleaned_string('"CurrencyIsoCode"') }}) as actual_cost_currency,
 
         -- numerics
         cast("ActualCost" as decimal(18, 2)) as actual_cost_amount,

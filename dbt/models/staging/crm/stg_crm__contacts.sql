@@ -10,17 +10,17 @@ renamed as (
 
     select
         -- ids
-        nullif(trim("Id"), '') as contact_id,
-        nullif(trim("AccountId"), '') as account_id,
-        nullif(trim("OwnerId"), '') as owner_user_id,
+        {{ cleaned_string('"Id"') }} as contact_id,
+        {{ cleaned_string('"AccountId"') }} as account_id,
+        {{ cleaned_string('"OwnerId"') }} as owner_user_id,
 
         -- strings
-        nullif(trim("FirstName"), '') as first_name,
-        nullif(trim("LastName"), '') as last_name,
+        {{ cleaned_string('"FirstName"') }} as first_name,
+        {{ cleaned_string('"LastName"') }} as last_name,
         {{ normalize_email('"Email"') }} as email,
         {{ email_domain(normalize_email('"Email"')) }} as email_domain,
-        nullif(trim("Title"), '') as title,
-        nullif(trim("LeadSource"), '') as lead_source,
+        {{ cleaned_string('"Title"') }} as title,
+        {{ cleaned_string('"LeadSource"') }} as lead_source,
 
         -- booleans
         "IsDeleted" as is_deleted,

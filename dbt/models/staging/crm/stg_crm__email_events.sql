@@ -10,9 +10,9 @@ renamed as (
 
     select
         -- ids
-        nullif(trim(event_id), '') as email_event_id,
-        nullif(trim(email_campaign_id), '') as email_campaign_id,
-        nullif(trim(recipient_id), '') as recipient_id,
+        {{ cleaned_string('event_id') }} as email_event_id,
+        {{ cleaned_string('email_campaign_id') }} as email_campaign_id,
+        {{ cleaned_string('recipient_id') }} as recipient_id,
 
         -- strings
         -- Salesforce key prefixes: 00Q = Lead, 003 = Contact
@@ -21,11 +21,11 @@ renamed as (
             when '003' then 'contact'
         end as recipient_type,
         {{ normalize_email('email') }} as email,
-        lower(nullif(trim(event_type), '')) as event_type,
-        nullif(trim(link_url), '') as link_url,
-        lower({{ url_param("nullif(trim(link_url), '')", 'utm_source') }}) as utm_source,
-        lower({{ url_param("nullif(trim(link_url), '')", 'utm_medium') }}) as utm_medium,
-        lower({{ url_param("nullif(trim(link_url), '')", 'utm_campaign') }}) as utm_campaign,
+        lower({{ cleaned_string('event_type') }}) as event_type,
+        {{ cleaned_string('link_url') }} as link_url,
+        lower({{ url_param(cleaned_string('link_url'), 'utm_source') }}) as utm_source,
+        lower({{ url_param(cleaned_string('link_url'), 'utm_medium') }}) as utm_medium,
+        lower({{ url_param(cleaned_string('link_url'), 'utm_campaign') }}) as utm_campaign,
 
         -- timestamps
         {{ to_utc('occurred_at') }} as occurred_at,

@@ -1,11 +1,11 @@
 {#- The landing URL carries the UTM parameters and, for ad clicks, the platform's click id
     (gclid = Google, fbclid = Meta, li_fat_id = LinkedIn). -#}
-{%- set page_url = "nullif(trim(page_url), '')" -%}
+{%- set page_url = cleaned_string('page_url') -%}
 {%- set url_gclid = url_param(page_url, 'gclid') -%}
 {%- set url_fbclid = url_param(page_url, 'fbclid') -%}
 {%- set url_li_fat_id = url_param(page_url, 'li_fat_id') -%}
 {%- set click_id -%}
-    coalesce(nullif(trim(click_id), ''), {{ url_gclid }}, {{ url_fbclid }}, {{ url_li_fat_id }})
+    coalesce({{ cleaned_string('click_id') }}, {{ url_gclid }}, {{ url_fbclid }}, {{ url_li_fat_id }})
 {%- endset -%}
 
 with
@@ -20,14 +20,14 @@ renamed as (
 
     select
         -- ids
-        nullif(trim(submission_id), '') as form_submission_id,
-        nullif(trim(visitor_id), '') as visitor_id,
-        nullif(trim(lead_id), '') as lead_id,
+        {{ cleaned_string('submission_id') }} as form_submission_id,
+        {{ cleaned_string('visitor_id') }} as visitor_id,
+        {{ cleaned_string('lead_id') }} as lead_id,
         -- the form's own field first, else the click id parameter of the landing URL
         {{ click_id }} as click_id,
 
         -- strings
-        nullif(trim(form_name), '') as form_name,
+        {{ cleaned_string('form_name') }} as form_name,
         {{ page_url }} as page_url,
         -- path of the landing URL without scheme, host, query string or fragment
         '/' || ltrim(
@@ -38,7 +38,7 @@ renamed as (
             ),
             '/'
         ) as page_path,
-        nullif(trim(referrer_url), '') as referrer_url,
+        {{ cleaned_string('referrer_url') }} as referrer_url,
         -- host of the referrer without protocol, leading 'www.', port or path
         nullif(
             regexp_extract(
@@ -64,9 +64,9 @@ renamed as (
         end as click_id_type,
         {{ normalize_email('email') }} as email,
         {{ email_domain(normalize_email('email')) }} as email_domain,
-        nullif(trim(first_name), '') as first_name,
-        nullif(trim(last_name), '') as last_name,
-        nullif(trim(company), '') as company_name,
+        {{ cleaned_string('first_name') }} as first_name,
+        {{ cleaned_string('last_name') }} as last_name,
+        {{ cleaned_string('company') }} as company_name,
 
         -- timestamps
         {{ to_utc('submitted_at') }} as submitted_at,

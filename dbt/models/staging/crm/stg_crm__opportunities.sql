@@ -10,18 +10,18 @@ renamed as (
 
     select
         -- ids
-        nullif(trim("Id"), '') as opportunity_id,
-        nullif(trim("AccountId"), '') as account_id,
-        nullif(trim("CampaignId"), '') as primary_campaign_id,
-        nullif(trim("OwnerId"), '') as owner_user_id,
+        {{ cleaned_string('"Id"') }} as opportunity_id,
+        {{ cleaned_string('"AccountId"') }} as account_id,
+        {{ cleaned_string('"CampaignId"') }} as primary_campaign_id,
+        {{ cleaned_string('"OwnerId"') }} as owner_user_id,
 
         -- strings
-        nullif(trim("Name"), '') as opportunity_name,
-        nullif(trim("StageName"), '') as stage_name,
-        upper(nullif(trim("CurrencyIsoCode"), '')) as currency,
-        nullif(trim("Loss_Reason__c"), '') as loss_reason,
-        nullif(trim("Type"), '') as opportunity_type,
-        nullif(trim("LeadSource"), '') as lead_source,
+        {{ cleaned_string('"Name"') }} as opportunity_name,
+        {{ cleaned_string('"StageName"') }} as stage_name,
+        upper({{ cleaned_string('"CurrencyIsoCode"') }}) as currency,
+        {{ cleaned_string('"Loss_Reason__c"') }} as loss_reason,
+        {{ cleaned_string('"Type"') }} as opportunity_type,
+        {{ cleaned_string('"LeadSource"') }} as lead_source,
 
         -- numerics
         cast("Amount" as decimal(18, 2)) as amount,

@@ -10,12 +10,12 @@ renamed as (
 
     select
         -- ids
-        nullif(trim("Id"), '') as opportunity_contact_role_id,
-        nullif(trim("OpportunityId"), '') as opportunity_id,
-        nullif(trim("ContactId"), '') as contact_id,
+        {{ cleaned_string('"Id"') }} as opportunity_contact_role_id,
+        {{ cleaned_string('"OpportunityId"') }} as opportunity_id,
+        {{ cleaned_string('"ContactId"') }} as contact_id,
 
         -- strings
-        nullif(trim("Role"), '') as contact_role,
+        {{ cleaned_string('"Role"') }} as contact_role,
 
         -- booleans
         "IsPrimary" as is_primary,

@@ -10,12 +10,12 @@ renamed as (
 
     select
         -- ids
-        nullif(trim("Id"), '') as stage_history_id,
-        nullif(trim("OpportunityId"), '') as opportunity_id,
-        nullif(trim("CreatedById"), '') as changed_by_user_id,
+        {{ cleaned_string('"Id"') }} as stage_history_id,
+        {{ cleaned_string('"OpportunityId"') }} as opportunity_id,
+        {{ cleaned_string('"CreatedById"') }} as changed_by_user_id,
 
         -- strings
-        nullif(trim("StageName"), '') as stage_name,
+        {{ cleaned_string('"StageName"') }} as stage_name,
 
         -- numerics
         -- in the opportunity's currency (stg_crm__opportunities.currency)

@@ -10,10 +10,10 @@ renamed as (
 
     select
         -- ids
-        nullif(trim("Id"), '') as activity_id,
-        nullif(trim("WhoId"), '') as who_id,
-        nullif(trim("WhatId"), '') as what_id,
-        nullif(trim("OwnerId"), '') as owner_user_id,
+        {{ cleaned_string('"Id"') }} as activity_id,
+        {{ cleaned_string('"WhoId"') }} as who_id,
+        {{ cleaned_string('"WhatId"') }} as what_id,
+        {{ cleaned_string('"OwnerId"') }} as owner_user_id,
 
         -- strings
         -- Salesforce key prefixes: 00Q = Lead, 003 = Contact, 006 = Opportunity, 001 = Account
@@ -25,9 +25,9 @@ renamed as (
             when '006' then 'opportunity'
             when '001' then 'account'
         end as what_type,
-        lower(nullif(trim("Type"), '')) as activity_type,
-        nullif(trim("Subject"), '') as subject,
-        nullif(trim("Status"), '') as activity_status,
+        lower({{ cleaned_string('"Type"') }}) as activity_type,
+        {{ cleaned_string('"Subject"') }} as subject,
+        {{ cleaned_string('"Status"') }} as activity_status,
 
         -- numerics
         "CallDurationInSeconds" as call_duration_seconds,

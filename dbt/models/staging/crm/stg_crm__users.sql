@@ -10,13 +10,13 @@ renamed as (
 
     select
         -- ids
-        nullif(trim("Id"), '') as user_id,
+        {{ cleaned_string('"Id"') }} as user_id,
 
         -- strings
-        nullif(trim("Name"), '') as user_name,
+        {{ cleaned_string('"Name"') }} as user_name,
         {{ normalize_email('"Email"') }} as user_email,
-        nullif(trim("Title"), '') as user_title,
-        nullif(trim("UserRole"), '') as user_role,
+        {{ cleaned_string('"Title"') }} as user_title,
+        {{ cleaned_string('"UserRole"') }} as user_role,
 
         -- booleans
         "IsActive" as is_active,

@@ -1,3 +1,5 @@
+{{ config(materialized='view', schema='intermediate') }}  {#- reads core: built after it -#}
+
 {#-
     The conversions marketing gets credit for, one row each:
     - pipeline: an opportunity was created; value = its amount;

@@ -5,7 +5,10 @@
 -- attribution_credits add up already: assert_attribution_credit_adds_up; this covers the
 -- roll-ups analysts read, so a lost join or a double-counted campaign shows.)
 -- Returns every roll-up, conversion type and model that does not reconcile.
-{{ config(meta={'dagster': {'ref': {'name': 'attribution_by_channel'}}}) }}
+{{ config(
+    tags=['reconciliation'],
+    meta={'dagster': {'ref': {'name': 'attribution_by_channel'}}},
+) }}
 {%- set rollups = ['attribution_by_channel', 'attribution_by_campaign', 'attribution_by_month'] %}
 
 with

@@ -10,7 +10,10 @@
 --    mart silently).
 -- A reconciliation reads the raw tables on purpose: it checks staging on the way.
 -- Returns one row per measure that does not reconcile.
-{{ config(meta={'dagster': {'ref': {'name': 'customer_revenue'}}}) }}
+{{ config(
+    tags=['reconciliation'],
+    meta={'dagster': {'ref': {'name': 'customer_revenue'}}},
+) }}
 
 with
 

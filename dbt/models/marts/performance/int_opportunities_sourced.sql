@@ -1,3 +1,5 @@
+{{ config(materialized='view', schema='intermediate') }}  {#- reads core: built after it -#}
+
 {#-
     Who sourced every opportunity, from its journey (journey_touches: the touches of its
     contacts and account from `journey_lookback_days` before creation up to close):

@@ -1,10 +1,9 @@
 -- Attributed credit equals the conversions under all ten models side by side: per conversion
 -- type, each model's column of attribution_model_comparison (eight rule-based models, Markov
 -- and Shapley) adds up to the conversion value of int_conversions_unioned, to the cent.
--- Tagged needs_data_driven: it runs with the model comparison, after the data-driven asset.
 -- Returns every conversion type and model that does not reconcile.
 {{ config(
-    tags=['needs_data_driven'],
+    tags=['reconciliation'],
     meta={'dagster': {'ref': {'name': 'attribution_model_comparison'}}},
 ) }}
 {%- set models = ['first_touch', 'last_touch', 'last_non_direct', 'linear', 'time_decay',

@@ -1,4 +1,5 @@
-{{ config(materialized='table') }}  {#- read by the funnel and the return marts -#}
+{{ config(materialized='table', schema='intermediate') }}  {#- reads core; read by the funnel and
+    the return marts -#}
 
 {#-
     Rule-based attribution of leads, so cost per lead can be read under the same model as the
@@ -18,40 +19,20 @@
 -#}
 
 {%- set lookback = var('journey_lookback_days', 90) %}
-{%- set half_life = var('attribution_half_life_days', 7) %}
-{%- set models = attribution_weights(
-    ['first', 'lead_creation'],
-    {'u_shaped': 'others', 'w_shaped': 'others', 'full_path': 'others'},
-) %}
+{%- set lead_roles = ['first', 'lead_creation'] %}
+{%- set models = attribution_weights(lead_roles) %}
 
 with
-
-leads as (
-
-    select * from {{ ref('stg_crm__leads') }}
-    where not coalesce(is_deleted, false)
-
-),
-
-links as (
-
-    select * from {{ ref('int_person_records_linked') }}
-    where record_type = 'lead'
-        and person_key is not null
-
-),
 
 -- the conversion: a person's first lead
 lead_people as (
 
     select
-        links.person_key,
-        arg_min(leads.lead_id, leads.created_at) as lead_id,
-        min(leads.created_at) as lead_created_at
-    from leads
-    inner join links
-        on leads.lead_id = links.record_id
-    group by links.person_key
+        person_key,
+        arg_min(lead_id, created_at) as lead_id,
+        min(created_at) as lead_created_at
+    from {{ ref('int_person_leads_linked') }}
+    group by person_key
 
 ),
 
@@ -99,20 +80,12 @@ roles as (
 
     select
         *,
-        count(*) over lead_window as eligible_touches,
-        position = 1 as is_first,
-        position = count(*) over lead_window as is_last,
-        -- every eligible touch is at or before the lead: the last one created it
-        position = count(*) over lead_window as is_lead_creation,
-        position = coalesce(
-            max(position) filter (where channel <> 'direct') over lead_window,
-            count(*) over lead_window
-        ) as is_last_non_direct,
-        power(
-            0.5,
-            {{ dbt.datediff('touched_at', 'lead_created_at', 'second') }}
-            / (86400.0 * {{ half_life }})
-        ) as decay_weight
+        -- every eligible touch is at or before the lead: the last one is the lead-creation touch
+        {{ attribution_roles(
+            {'lead_creation': 'lead_created_at'},
+            'lead_created_at',
+            'lead_window',
+        ) }}
     from eligible
     window lead_window as (partition by person_key)
 
@@ -122,7 +95,7 @@ role_counts as (
 
     select
         *,
-        count(*) filter (where not (is_first or is_lead_creation)) over lead_window as others
+        {{ attribution_others(lead_roles, 'lead_window') }}
     from roles
     window lead_window as (partition by person_key)
 
@@ -130,14 +103,7 @@ role_counts as (
 
 weighted as (
 
-    {%- for model, weight in models.items() %}
-    select
-        *,
-        '{{ model }}' as attribution_model,
-        cast({{ weight }} as double) as raw_weight
-    from role_counts
-    {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
+    {{ attribution_weighted('role_counts', lead_roles) }}
 
 ),
 

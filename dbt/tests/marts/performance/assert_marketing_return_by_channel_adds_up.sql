@@ -1,8 +1,8 @@
 {{ config(meta={'dagster': {'ref': {'name': 'marketing_return_by_channel'}}}) }}
 
 -- marketing_return_by_channel adds up: every model holds all the spend; the rule-based models
--- equal their marketing_return totals and the data-driven ones the totals written by the
--- data-driven attribution asset (amounts to the cent, conversions within 1e-6). Returns the
+-- equal their marketing_return totals and the data-driven ones the totals of
+-- data_driven_channel_credit (amounts to the cent, conversions within 1e-6). Returns the
 -- models and measures that differ.
 
 with
@@ -44,7 +44,7 @@ expected as (
         sum(attributed_conversions) filter (where conversion_type = 'bookings'),
         sum(attributed_value) filter (where conversion_type = 'bookings'),
         sum(attributed_value) filter (where conversion_type = 'billed_revenue')
-    from {{ source('data_driven', 'data_driven_channel_credit') }}
+    from {{ ref('data_driven_channel_credit') }}
     group by attribution_model
 
 ),
