@@ -31,6 +31,21 @@ def _generate(args: argparse.Namespace, settings: Settings) -> dict:
     landing = settings.landing
     truth = Path(args.truth) if args.truth else landing.parent / "truth"
     t0 = time.perf_counter()
+    if getattr(args, "days", None):  # the next nights of delta exports (`rjw run` has none)
+        from dagster_project.generate import generate_days
+
+        summary = generate_days(
+            landing, truth, days=args.days, seed=args.seed, malformed_rate=args.malformed_rate
+        )
+        for night in summary["nights"][-args.days :]:
+            files = night["files"]
+            rows = sum(f["rows"] for f in files)
+            print(f"night {night['night']} ({night['day']}): {rows:,} rows in {len(files)} files")
+        print(
+            f"wrote {args.days} nights of delta exports into {landing} "
+            f"({time.perf_counter() - t0:.1f} s; ground truth in {truth})"
+        )
+        return summary
     summary = generate(
         landing, truth, accounts=args.accounts, seed=args.seed, malformed_rate=args.malformed_rate
     )
@@ -231,6 +246,13 @@ def main(argv: list[str] | None = None) -> int:
             help="share of rows written malformed in the larger exports",
         )
         p.add_argument("--truth", help="ground-truth folder (default: beside the landing zone)")
+        if name == "generate":
+            p.add_argument(
+                "--days",
+                type=int,
+                help="write the next N nights of delta exports after those in the landing zone "
+                "(continues the generated world; --accounts is ignored)",
+            )
         if name == "run":
             p.add_argument(
                 "--regenerate",

@@ -1,7 +1,8 @@
 """Sample-data generator: a simulated B2B world written as CRM, ad-platform and billing exports.
 
 ``world`` simulates the company (one seeded random stream, step by step), ``exports`` writes it
-as each source system's files plus the ground truth. Depends only on ``dagster_project.lib``.
+as each source system's files plus the ground truth; ``nights`` writes the nightly delta exports
+that follow (``generate_days``). Depends only on ``dagster_project.lib``.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from pathlib import Path
 from dagster_project.generate.channels import CH
 from dagster_project.generate.config import WorldConfig
 from dagster_project.generate.exports import write_world
+from dagster_project.generate.nights import generate_days
 from dagster_project.generate.world import simulate
 
-__all__ = ["CH", "WorldConfig", "generate", "simulate", "write_world"]
+__all__ = ["CH", "WorldConfig", "generate", "generate_days", "simulate", "write_world"]
 
 
 def generate(

@@ -23,15 +23,15 @@ def write_ads(
 ) -> None:
     """Write every ad-platform object, Google, then Meta, then LinkedIn."""
     ads = world["ad_campaigns"]
-    clicks = _tagged_clicks(world["clicks"], ads)
-    daily = _daily_stats(writer, clicks, ads)
+    clicks = tagged_clicks(world["clicks"], ads)
+    daily = daily_stats(writer.rng, clicks, ads)
     start = np.datetime64(cfg.start.isoformat(), "s")
     _write_google(writer, ads, daily, clicks, start, cfg, parts)
     _write_meta(writer, ads, daily, clicks, start, parts)
     _write_linkedin(writer, ads, daily, clicks, start, parts)
 
 
-def _tagged_clicks(clicks: pd.DataFrame, ads: pd.DataFrame) -> pd.DataFrame:
+def tagged_clicks(clicks: pd.DataFrame, ads: pd.DataFrame) -> pd.DataFrame:
     """The clicks with their day, campaign, UTM tags and landing-page URL."""
     clicks = clicks.copy()
     clicks["day"] = clicks.ts.to_numpy().astype("datetime64[D]")
@@ -56,10 +56,9 @@ def _tagged_clicks(clicks: pd.DataFrame, ads: pd.DataFrame) -> pd.DataFrame:
     return clicks
 
 
-def _daily_stats(writer: Writer, clicks: pd.DataFrame, ads: pd.DataFrame) -> pd.DataFrame:
+def daily_stats(rng: np.random.Generator, clicks: pd.DataFrame, ads: pd.DataFrame) -> pd.DataFrame:
     """Clicks, spend (at the campaign's cost per click) and impressions per campaign and day,
     with the campaign's fields."""
-    rng = writer.rng
     daily = clicks.groupby(["ad_campaign", "day"]).size().rename("clicks").reset_index()
     cpc = ads.cpc.to_numpy()[daily.ad_campaign] * rng.lognormal(0, 0.15, len(daily))
     daily["spend"] = np.round(daily.clicks * cpc, 2)
@@ -103,37 +102,8 @@ def _write_google(
         ),
         parts.full,
     )
-    stats = daily[daily.platform == "google"]
-    writer.write(
-        _contract("google_ads_campaign_stats"),
-        pd.DataFrame(
-            {
-                "segments_date": stats.day,
-                "campaign_id": stats.ad_campaign_id.astype("int64"),
-                "metrics_impressions": stats.impressions,
-                "metrics_clicks": stats.clicks,
-                "metrics_cost_micros": (stats.spend * 1_000_000).round().astype("int64"),
-                "customer_currency_code": stats.currency,
-                "_off": 0,
-            }
-        ),
-        parts.full,
-    )
-    google_clicks = clicks[clicks.platform == "google"]
-    click_views = pd.DataFrame(
-        {
-            "click_view_gclid": google_clicks.click_id,
-            "segments_date": google_clicks.day,
-            "click_time": google_clicks.ts,
-            "campaign_id": google_clicks.ad_campaign_id.astype("int64"),
-            "ad_group_id": google_clicks.ad_campaign_id.astype("int64") * 10 + 1,
-            "keyword_text": np.where(
-                google_clicks.medium == "cpc", "revenue attribution software", None
-            ),
-            "landing_page_url": google_clicks.url,
-            "_off": 0,
-        }
-    )
+    writer.write(_contract("google_ads_campaign_stats"), google_stats_frame(daily), parts.full)
+    click_views = google_clicks_frame(clicks)
     cut = np.datetime64(cfg.end.isoformat(), "D") - np.timedelta64(7, "D")
     contract = _contract("google_ads_clicks")
     writer.write(contract, click_views[click_views.segments_date <= cut], parts.full)
@@ -169,36 +139,12 @@ def _write_meta(
         parts.full,
         ts_style="iso",
     )
-    insights = daily[daily.platform == "meta"]
     writer.write(
-        _contract("meta_ads_insights"),
-        pd.DataFrame(
-            {
-                "campaign_id": insights.ad_campaign_id,
-                "campaign_name": insights.name,
-                "date_start": insights.day,
-                "date_stop": insights.day,
-                "impressions": insights.impressions,
-                "clicks": insights.clicks,
-                "spend": insights.spend,
-                "account_currency": insights.currency,
-            }
-        ),
-        parts.full,
-        string_numbers=True,
+        _contract("meta_ads_insights"), meta_insights_frame(daily), parts.full, string_numbers=True
     )
-    meta_clicks = clicks[clicks.platform == "meta"]
     writer.write(
         _contract("meta_ads_clicks"),
-        pd.DataFrame(
-            {
-                "fbclid": meta_clicks.click_id,
-                "campaign_id": meta_clicks.ad_campaign_id,
-                "adset_id": meta_clicks.ad_campaign_id + "01",
-                "click_time": meta_clicks.ts,
-                "landing_page_url": meta_clicks.url,
-            }
-        ),
+        meta_clicks_frame(clicks),
         parts.full,
         ts_style="iso",
         pk="fbclid",
@@ -240,33 +186,98 @@ def _write_linkedin(
         ),
         parts.full,
     )
-    analytics = daily[daily.platform == "linkedin"]
-    writer.write(
-        _contract("linkedin_ads_analytics"),
-        pd.DataFrame(
-            {
-                "pivotValues": [
-                    '["urn:li:sponsoredCampaign:' + campaign_id + '"]'
-                    for campaign_id in analytics.ad_campaign_id
-                ],
-                "dateRange": [_date_range(day) for day in pd.to_datetime(analytics.day)],
-                "impressions": analytics.impressions,
-                "clicks": analytics.clicks,
-                "costInLocalCurrency": analytics.spend,
-            }
-        ),
-        parts.full,
+    writer.write(_contract("linkedin_ads_analytics"), linkedin_analytics_frame(daily), parts.full)
+    writer.write(_contract("linkedin_ads_clicks"), linkedin_clicks_frame(clicks), parts.full)
+
+
+# ------------------------------------------------------------------ the platforms' report rows
+# Pure frame builders from the tagged clicks and the daily stats (rows of every platform; each
+# keeps its own): the full exports and the nightly deltas (``generate.nights``) share them.
+def google_stats_frame(daily: pd.DataFrame) -> pd.DataFrame:
+    stats = daily[daily.platform == "google"]
+    return pd.DataFrame(
+        {
+            "segments_date": stats.day,
+            "campaign_id": stats.ad_campaign_id.astype("int64"),
+            "metrics_impressions": stats.impressions,
+            "metrics_clicks": stats.clicks,
+            "metrics_cost_micros": (stats.spend * 1_000_000).round().astype("int64"),
+            "customer_currency_code": stats.currency,
+            "_off": 0,
+        }
     )
+
+
+def google_clicks_frame(clicks: pd.DataFrame) -> pd.DataFrame:
+    google_clicks = clicks[clicks.platform == "google"]
+    return pd.DataFrame(
+        {
+            "click_view_gclid": google_clicks.click_id,
+            "segments_date": google_clicks.day,
+            "click_time": google_clicks.ts,
+            "campaign_id": google_clicks.ad_campaign_id.astype("int64"),
+            "ad_group_id": google_clicks.ad_campaign_id.astype("int64") * 10 + 1,
+            "keyword_text": np.where(
+                google_clicks.medium == "cpc", "revenue attribution software", None
+            ),
+            "landing_page_url": google_clicks.url,
+            "_off": 0,
+        }
+    )
+
+
+def meta_insights_frame(daily: pd.DataFrame) -> pd.DataFrame:
+    insights = daily[daily.platform == "meta"]
+    return pd.DataFrame(
+        {
+            "campaign_id": insights.ad_campaign_id,
+            "campaign_name": insights.name,
+            "date_start": insights.day,
+            "date_stop": insights.day,
+            "impressions": insights.impressions,
+            "clicks": insights.clicks,
+            "spend": insights.spend,
+            "account_currency": insights.currency,
+        }
+    )
+
+
+def meta_clicks_frame(clicks: pd.DataFrame) -> pd.DataFrame:
+    meta_clicks = clicks[clicks.platform == "meta"]
+    return pd.DataFrame(
+        {
+            "fbclid": meta_clicks.click_id,
+            "campaign_id": meta_clicks.ad_campaign_id,
+            "adset_id": meta_clicks.ad_campaign_id + "01",
+            "click_time": meta_clicks.ts,
+            "landing_page_url": meta_clicks.url,
+        }
+    )
+
+
+def linkedin_analytics_frame(daily: pd.DataFrame) -> pd.DataFrame:
+    analytics = daily[daily.platform == "linkedin"]
+    return pd.DataFrame(
+        {
+            "pivotValues": [
+                '["urn:li:sponsoredCampaign:' + campaign_id + '"]'
+                for campaign_id in analytics.ad_campaign_id
+            ],
+            "dateRange": [_date_range(day) for day in pd.to_datetime(analytics.day)],
+            "impressions": analytics.impressions,
+            "clicks": analytics.clicks,
+            "costInLocalCurrency": analytics.spend,
+        }
+    )
+
+
+def linkedin_clicks_frame(clicks: pd.DataFrame) -> pd.DataFrame:
     linkedin_clicks = clicks[clicks.platform == "linkedin"]
-    writer.write(
-        _contract("linkedin_ads_clicks"),
-        pd.DataFrame(
-            {
-                "li_fat_id": linkedin_clicks.click_id,
-                "campaign": "urn:li:sponsoredCampaign:" + linkedin_clicks.ad_campaign_id,
-                "clickedAt": linkedin_clicks.ts.to_numpy().astype("datetime64[ms]").astype("int64"),
-                "landingPageUrl": linkedin_clicks.url,
-            }
-        ),
-        parts.full,
+    return pd.DataFrame(
+        {
+            "li_fat_id": linkedin_clicks.click_id,
+            "campaign": "urn:li:sponsoredCampaign:" + linkedin_clicks.ad_campaign_id,
+            "clickedAt": linkedin_clicks.ts.to_numpy().astype("datetime64[ms]").astype("int64"),
+            "landingPageUrl": linkedin_clicks.url,
+        }
     )

@@ -32,23 +32,7 @@ def write_billing(writer: Writer, world: dict[str, pd.DataFrame], parts: ExportP
 def _write_customers(writer: Writer, customers: pd.DataFrame, parts: ExportParts) -> None:
     """Customers, some with the CRM account id in their metadata. Sales fills it in some time
     after sign-up: the full export lacks it for some, the delta has it."""
-    metadata = [
-        json.dumps({"crm_account_id": account_id} if has_crm_id else {})
-        for account_id, has_crm_id in zip(customers.account_id, customers.has_crm_id, strict=True)
-    ]
-    frame = pd.DataFrame(
-        {
-            "id": customers.customer_id,
-            "object": "customer",
-            "email": dirty_email(customers.email.to_numpy(), writer.rng),
-            "name": customers.name,
-            "currency": customers.currency,
-            "metadata": metadata,
-            "created": _epoch_seconds(customers.created_at),
-            "livemode": True,
-            "delinquent": False,
-        }
-    )
+    frame = customer_frame(writer.rng, customers)
     has_crm_id = customers.has_crm_id.to_numpy()
     late = has_crm_id & (writer.rng.random(len(customers)) < 0.3)
     if not late.any() and has_crm_id.any():  # every world shows the case at least once
@@ -98,29 +82,9 @@ def _subscription_items(subscriptions: pd.DataFrame) -> list[str]:
 def _write_subscriptions(
     writer: Writer, subscriptions: pd.DataFrame, invoices: pd.DataFrame, parts: ExportParts
 ) -> None:
-    start = _epoch_seconds(subscriptions.start_at)
     last_period_end = np.datetime64(invoices.period_end.max(), "s")
-    canceled = subscriptions.cancel_at.notna()
-    canceled_at = _epoch_seconds(subscriptions.cancel_at.fillna(last_period_end))
     writer.write(
-        _contract("subscriptions"),
-        pd.DataFrame(
-            {
-                "id": subscriptions.subscription_id,
-                "object": "subscription",
-                "customer": subscriptions.customer_id,
-                "status": np.where(canceled, "canceled", "active"),
-                "currency": subscriptions.currency,
-                "items": _subscription_items(subscriptions),
-                "start_date": start,
-                "current_period_start": start,
-                "current_period_end": start + np.where(subscriptions.yearly, 365, 30) * 86400,
-                "canceled_at": pd.Series(canceled_at).where(canceled, None),
-                "metadata": "{}",
-                "created": start,
-            }
-        ),
-        parts.full,
+        _contract("subscriptions"), subscription_frame(subscriptions, last_period_end), parts.full
     )
 
 
@@ -168,6 +132,66 @@ def _invoice_lines(invoices: pd.DataFrame, period_start, period_end) -> list[str
 
 
 def _write_invoices(writer: Writer, invoices: pd.DataFrame, parts: ExportParts) -> None:
+    writer.write(_contract("invoices"), invoice_frame(invoices), parts.full)
+
+
+def _write_charges(writer: Writer, charges: pd.DataFrame, parts: ExportParts) -> None:
+    writer.write(_contract("charges"), charge_frame(charges), parts.full)
+
+
+def _write_refunds(writer: Writer, refunds: pd.DataFrame, parts: ExportParts) -> None:
+    writer.write(_contract("refunds"), refund_frame(refunds), parts.full)
+
+
+# ------------------------------------------------------------------------- the API objects
+# Frame builders from the world's billing records: the full exports and the nightly deltas
+# (``generate.nights``) share them.
+def customer_frame(rng: np.random.Generator, customers: pd.DataFrame) -> pd.DataFrame:
+    """Customers with the CRM account id in their metadata when they have it; emails as typed."""
+    metadata = [
+        json.dumps({"crm_account_id": account_id} if has_crm_id else {})
+        for account_id, has_crm_id in zip(customers.account_id, customers.has_crm_id, strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            "id": customers.customer_id,
+            "object": "customer",
+            "email": dirty_email(customers.email.to_numpy(), rng),
+            "name": customers.name,
+            "currency": customers.currency,
+            "metadata": metadata,
+            "created": _epoch_seconds(customers.created_at),
+            "livemode": True,
+            "delinquent": False,
+        }
+    )
+
+
+def subscription_frame(subscriptions: pd.DataFrame, last_period_end: np.datetime64) -> pd.DataFrame:
+    """Subscriptions in their first period; ``last_period_end`` fills the cancellation time
+    column of those not canceled (the column is then blanked)."""
+    start = _epoch_seconds(subscriptions.start_at)
+    canceled = subscriptions.cancel_at.notna()
+    canceled_at = _epoch_seconds(subscriptions.cancel_at.fillna(last_period_end))
+    return pd.DataFrame(
+        {
+            "id": subscriptions.subscription_id,
+            "object": "subscription",
+            "customer": subscriptions.customer_id,
+            "status": np.where(canceled, "canceled", "active"),
+            "currency": subscriptions.currency,
+            "items": _subscription_items(subscriptions),
+            "start_date": start,
+            "current_period_start": start,
+            "current_period_end": start + np.where(subscriptions.yearly, 365, 30) * 86400,
+            "canceled_at": pd.Series(canceled_at).where(canceled, None),
+            "metadata": "{}",
+            "created": start,
+        }
+    )
+
+
+def invoice_frame(invoices: pd.DataFrame) -> pd.DataFrame:
     period_start = _epoch_seconds(invoices.period_start)
     period_end = _epoch_seconds(invoices.period_end)
     paid_at = pd.Series(_epoch_seconds(invoices.paid_at.fillna(invoices.period_start))).where(
@@ -183,67 +207,55 @@ def _write_invoices(writer: Writer, invoices: pd.DataFrame, parts: ExportParts) 
         )
         for finalized, paid, status in zip(period_start, paid_at, invoices.status, strict=True)
     ]
-    writer.write(
-        _contract("invoices"),
-        pd.DataFrame(
-            {
-                "id": invoices.invoice_id,
-                "object": "invoice",
-                "customer": invoices.customer_id,
-                "subscription": invoices.subscription_id,
-                "status": invoices.status,
-                "currency": invoices.currency,
-                "amount_due": invoices.total,
-                "amount_paid": np.where(invoices.status == "paid", invoices.total, 0),
-                "total": invoices.total,
-                "lines": _invoice_lines(invoices, period_start, period_end),
-                "period_start": period_start,
-                "period_end": period_end,
-                "status_transitions": transitions,
-                "created": period_start,
-            }
-        ),
-        parts.full,
+    return pd.DataFrame(
+        {
+            "id": invoices.invoice_id,
+            "object": "invoice",
+            "customer": invoices.customer_id,
+            "subscription": invoices.subscription_id,
+            "status": invoices.status,
+            "currency": invoices.currency,
+            "amount_due": invoices.total,
+            "amount_paid": np.where(invoices.status == "paid", invoices.total, 0),
+            "total": invoices.total,
+            "lines": _invoice_lines(invoices, period_start, period_end),
+            "period_start": period_start,
+            "period_end": period_end,
+            "status_transitions": transitions,
+            "created": period_start,
+        }
     )
 
 
-def _write_charges(writer: Writer, charges: pd.DataFrame, parts: ExportParts) -> None:
-    writer.write(
-        _contract("charges"),
-        pd.DataFrame(
-            {
-                "id": charges.charge_id,
-                "object": "charge",
-                "customer": charges.customer_id,
-                "invoice": charges.invoice_id,
-                "amount": charges.amount,
-                "amount_refunded": charges.refund_amount,
-                "currency": charges.currency,
-                "status": np.where(charges.ok, "succeeded", "failed"),
-                "paid": charges.ok,
-                "refunded": (charges.refund_amount == charges.amount) & charges.ok,
-                "failure_code": charges.failure_code,
-                "created": _epoch_seconds(charges.ts),
-            }
-        ),
-        parts.full,
+def charge_frame(charges: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "id": charges.charge_id,
+            "object": "charge",
+            "customer": charges.customer_id,
+            "invoice": charges.invoice_id,
+            "amount": charges.amount,
+            "amount_refunded": charges.refund_amount,
+            "currency": charges.currency,
+            "status": np.where(charges.ok, "succeeded", "failed"),
+            "paid": charges.ok,
+            "refunded": (charges.refund_amount == charges.amount) & charges.ok,
+            "failure_code": charges.failure_code,
+            "created": _epoch_seconds(charges.ts),
+        }
     )
 
 
-def _write_refunds(writer: Writer, refunds: pd.DataFrame, parts: ExportParts) -> None:
-    writer.write(
-        _contract("refunds"),
-        pd.DataFrame(
-            {
-                "id": refunds.refund_id,
-                "object": "refund",
-                "charge": refunds.charge_id,
-                "amount": refunds.amount,
-                "currency": refunds.currency,
-                "reason": refunds.reason,
-                "status": "succeeded",
-                "created": _epoch_seconds(refunds.ts),
-            }
-        ),
-        parts.full,
+def refund_frame(refunds: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "id": refunds.refund_id,
+            "object": "refund",
+            "charge": refunds.charge_id,
+            "amount": refunds.amount,
+            "currency": refunds.currency,
+            "reason": refunds.reason,
+            "status": "succeeded",
+            "created": _epoch_seconds(refunds.ts),
+        }
     )

@@ -136,7 +136,30 @@ def _write_leads(
     """Leads with the UTM tags and click id of the form that created them. A share of worked
     leads is in the full export as they were before sales worked them, and changed in the
     delta."""
-    rng, leads, accounts = writer.rng, world["leads"], world["accounts"]
+    rng, leads = writer.rng, world["leads"]
+    frame = lead_frame(rng, world, lead_form)
+    worked = (leads.status != "Open - Not Contacted").to_numpy()
+    moved = worked & (rng.random(len(leads)) < 0.05)
+    before = frame[moved].copy()
+    before["Status"], before["Disqualification_Reason__c"], before["IsConverted"] = (
+        "Open - Not Contacted",
+        None,
+        False,
+    )
+    for column in LIFECYCLE_COLUMNS:
+        before[column] = None
+    before["LastModifiedDate"] = before.CreatedDate + np.timedelta64(1, "h")  # before any work
+    full = pd.concat([frame[~moved], before]).sort_values("CreatedDate")
+    writer.write(_contract("leads"), full, parts.full)
+    writer.write(_contract("leads"), frame[moved], parts.delta)
+
+
+def lead_frame(
+    rng: np.random.Generator, world: dict[str, pd.DataFrame], lead_form: pd.DataFrame
+) -> pd.DataFrame:
+    """The export rows of ``world["leads"]`` as they are now, with the UTM tags and click id
+    of the form that created each (``lead_form``, by lead id); the nightly deltas share it."""
+    leads, accounts = world["leads"], world["accounts"]
     person = world["persons"].iloc[leads.person_idx.to_numpy()]
     platform_of_campaign = world["ad_campaigns"].set_index("utm_campaign").platform
     form = lead_form.reindex(leads.lead_id)
@@ -149,7 +172,7 @@ def _write_leads(
     last_change = last_change.where(
         ~worked, np.maximum(last_change, leads.created_at + np.timedelta64(2, "h"))
     )
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         {
             "Id": leads.lead_id,
             "FirstName": blank(person.first_name.to_numpy(), rng, 0.03),
@@ -183,19 +206,6 @@ def _write_leads(
             "IsDeleted": False,
         }
     )
-    moved = worked & (rng.random(len(leads)) < 0.05)
-    before = frame[moved].copy()
-    before["Status"], before["Disqualification_Reason__c"], before["IsConverted"] = (
-        "Open - Not Contacted",
-        None,
-        False,
-    )
-    for column in LIFECYCLE_COLUMNS:
-        before[column] = None
-    before["LastModifiedDate"] = before.CreatedDate + np.timedelta64(1, "h")  # before any work
-    full = pd.concat([frame[~moved], before]).sort_values("CreatedDate")
-    writer.write(_contract("leads"), full, parts.full)
-    writer.write(_contract("leads"), frame[moved], parts.delta)
 
 
 def _write_tasks(writer: Writer, world: dict[str, pd.DataFrame], parts: ExportParts) -> None:

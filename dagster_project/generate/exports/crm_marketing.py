@@ -108,12 +108,22 @@ def write_campaign_members(
 def write_form_submissions(
     writer: Writer, world: dict[str, pd.DataFrame], parts: ExportParts
 ) -> None:
-    """The marketing tool's form submissions with the page URL and its UTM tags and click id.
+    """The marketing tool's form submissions, in the order they were made."""
+    writer.write(
+        _contract("form_submissions"),
+        form_submission_frame(writer.rng, world).sort_values("submitted_at"),
+        parts.full,
+        ts_style="iso",
+    )
+
+
+def form_submission_frame(rng: np.random.Generator, world: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The export rows of ``world["forms"]``: the page URL with its UTM tags and click id.
 
     The tool does not always sync the lead id back (8 %), and a returning visitor's
     progressive-profiling form asks neither email nor name: only the cookie says who it is
     (3 % of the forms after lead creation)."""
-    rng, forms = writer.rng, world["forms"]
+    forms = world["forms"]
     person = world["persons"].iloc[forms.person_idx.to_numpy()]
     platform_of_campaign = world["ad_campaigns"].set_index("utm_campaign").platform
     platform = pd.Series(forms.utm_campaign).map(platform_of_campaign).to_numpy()
@@ -150,7 +160,7 @@ def write_form_submissions(
     creates_lead = world["touches"].creates_lead.to_numpy()[forms.touch_idx.to_numpy()]
     cookie_only = (draw >= 0.08) & (draw < 0.11) & ~creates_lead & pd.notna(visitor)
     lead_id = np.where((draw < 0.08) | cookie_only, None, forms.lead_id.to_numpy())
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         {
             "submission_id": forms.submission_id,
             "form_name": forms.form_name,
@@ -165,12 +175,6 @@ def write_form_submissions(
             "lead_id": lead_id,
             "submitted_at": forms.ts,
         }
-    )
-    writer.write(
-        _contract("form_submissions"),
-        frame.sort_values("submitted_at"),
-        parts.full,
-        ts_style="iso",
     )
 
 

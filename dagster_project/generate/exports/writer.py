@@ -79,10 +79,19 @@ def _sql_value(contract: Contract, column_type: str, quoted: str, ts_style: str)
 
 class Writer:
     """Renders frames to contract-shaped files through one in-memory DuckDB connection; keeps
-    the list of files written and of the malformed rows appended."""
+    the list of files written and of the malformed rows appended. Malformed rows go into the
+    files whose part ends with one of ``malformed_parts`` (the full exports; the nightly deltas
+    of ``generate.nights`` pass their own)."""
 
-    def __init__(self, landing: Path, rng: np.random.Generator, malformed_rate: float):
+    def __init__(
+        self,
+        landing: Path,
+        rng: np.random.Generator,
+        malformed_rate: float,
+        malformed_parts: tuple[str, ...] = ("full",),
+    ):
         self.landing, self.rng, self.malformed_rate = landing, rng, malformed_rate
+        self.malformed_parts = malformed_parts
         self.con = duckdb.connect()
         self.con.execute("set timezone='UTC'")
         self.malformed: list[dict] = []
@@ -122,7 +131,7 @@ class Writer:
             self.malformed_rate > 0
             and contract.object in MALFORMED_OBJECTS
             and len(frame) > 20
-            and part.endswith("full")
+            and part.endswith(self.malformed_parts)
         ):
             n_bad = max(1, int(round(len(frame) * self.malformed_rate)))
             pick = np.sort(self.rng.choice(len(frame), n_bad, replace=False))

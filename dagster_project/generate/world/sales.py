@@ -34,7 +34,7 @@ class SalesRecords:
     contact_roles: pd.DataFrame
 
 
-def _list_price(employees) -> int:
+def list_price(employees) -> int:
     """Deal size before the channel and random factors: grows with the company, capped."""
     return 6000 + 25 * min(employees, 3000)
 
@@ -115,7 +115,7 @@ def _inbound_deals(
         win_probability = 0.55 if expansion else CHANNEL_COLUMNS.p_win[channel]
         cycle = max(7.0, rng.gamma(4.0, CHANNEL_COLUMNS.cycle_days[channel] / 4.0))
         amount = (
-            _list_price(accounts.employees.iat[account]) * CHANNEL_COLUMNS.deal_multiplier[channel]
+            list_price(accounts.employees.iat[account]) * CHANNEL_COLUMNS.deal_multiplier[channel]
         )
         amount *= rng.lognormal(0, 0.35) * (0.5 if expansion else 1.0)
         deals.append(
@@ -158,7 +158,7 @@ def _outbound_deals(
             continue
         at = sim.start + days(rng.uniform(60, sim.span_days - 5))
         cycle = max(10.0, rng.gamma(4.0, 90 / 4.0))
-        amount = _list_price(accounts.employees.iat[account]) * rng.lognormal(0, 0.35)
+        amount = list_price(accounts.employees.iat[account]) * rng.lognormal(0, 0.35)
         deals.append(
             {
                 "account_idx": account,
