@@ -55,9 +55,9 @@ windows as (
         case
             when opportunities.is_closed
                 then coalesce(
-                    opportunities.closed_at,
-                    {{ dbt.dateadd('day', 1, 'cast(opportunities.close_date as timestamp)') }}
-                )
+                        opportunities.closed_at,
+                        {{ dbt.dateadd('day', 1, 'cast(opportunities.close_date as timestamp)') }}
+                    )
         end as window_end_at
     from opportunities
     left join lead_milestones
@@ -72,7 +72,7 @@ candidates as (
         touches.touchpoint_id
     from windows
     inner join touches
-        on touches.account_id = windows.account_id
+        on windows.account_id = touches.account_id
 
     union
 
@@ -83,7 +83,7 @@ candidates as (
     inner join contact_people
         on windows.opportunity_id = contact_people.opportunity_id
     inner join touches
-        on touches.person_key = contact_people.person_key
+        on contact_people.person_key = touches.person_key
 
 ),
 

@@ -32,7 +32,9 @@ keyed as (
         *
     from touches
     where account_id is null
-        or account_id not in (select account_id from accounts_with_opportunities)
+        or account_id not in (
+            select accounts_with_opportunities.account_id from accounts_with_opportunities
+        )
 
 ),
 
@@ -63,9 +65,9 @@ final as (
         min(journey_level) as journey_level,
         string_agg(channel, ' > ' order by touched_at, touchpoint_id) as channel_path,
         string_agg(channel, ' > ' order by touched_at, touchpoint_id)
-            filter (where is_marketing_touch) as marketing_channel_path,
+        filter (where is_marketing_touch) as marketing_channel_path,
         string_agg(channel, ' > ' order by touched_at, touchpoint_id)
-            filter (where is_marketing_touch and in_last_window) as recent_marketing_channel_path,
+        filter (where is_marketing_touch and in_last_window) as recent_marketing_channel_path,
 
         -- numerics
         count(*) as touches,

@@ -71,7 +71,7 @@ final as (
         coalesce(history.stage_changes, 0) as stage_changes,
         case
             when opportunities.is_closed
-                then {{ dbt.datediff('opportunities.created_at', 'opportunities.close_date', 'day') }}
+                then {{ dbt.datediff('opportunities.created_at', 'opportunities.close_date', 'day') }}  -- noqa: LT05
         end as days_to_close,
 
         -- booleans
@@ -98,7 +98,7 @@ final as (
     left join rates
         on opportunities.currency = rates.currency
         and cast({{ dbt.date_trunc('month', 'opportunities.created_at') }} as date)
-            = rates.rate_month
+        = rates.rate_month
 
 )
 

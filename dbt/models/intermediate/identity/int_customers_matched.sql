@@ -52,7 +52,7 @@ final as (
         case
             when by_id.account_id is not null then 'crm_id_in_metadata'
             when by_domain.account_id is not null then 'email_domain'
-            when customers.email_domain in (select email_domain from free_mail)
+            when customers.email_domain in (select free_mail.email_domain from free_mail)
                 then 'unmatched_free_mail'
             else 'unmatched'
         end as account_match_rule,
@@ -69,7 +69,7 @@ final as (
         on customers.crm_account_id = by_id.account_id
     left join account_domains as by_domain
         on customers.email_domain = by_domain.website_domain
-        and customers.email_domain not in (select email_domain from free_mail)
+        and customers.email_domain not in (select free_mail.email_domain from free_mail)
 
 )
 

@@ -41,40 +41,45 @@ contact_anchors as (
             as anchor_loaded_at
     from contacts
     left join leads
-        on leads.converted_contact_id = contacts.contact_id
+        on contacts.contact_id = leads.converted_contact_id
     group by contacts.contact_id, contacts.email
 
 ),
 
 -- every email a converted person uses: the contact's own and those of leads converted into it
+converted_email_candidates as (
+
+    select
+        contacts.email,
+        contact_anchors.anchor,
+        contact_anchors.anchor_loaded_at,
+        1 as preference
+    from contacts
+    inner join contact_anchors
+        on contacts.contact_id = contact_anchors.contact_id
+    where contacts.email is not null
+
+    union all
+
+    select
+        leads.email,
+        contact_anchors.anchor,
+        contact_anchors.anchor_loaded_at,
+        2 as preference
+    from leads
+    inner join contact_anchors
+        on leads.converted_contact_id = contact_anchors.contact_id
+    where leads.email is not null
+
+),
+
 converted_emails as (
 
     select
         email,
         anchor,
         anchor_loaded_at
-    from (
-        select
-            contacts.email,
-            contact_anchors.anchor,
-            contact_anchors.anchor_loaded_at,
-            1 as preference
-        from contacts
-        inner join contact_anchors using (contact_id)
-        where contacts.email is not null
-
-        union all
-
-        select
-            leads.email,
-            contact_anchors.anchor,
-            contact_anchors.anchor_loaded_at,
-            2 as preference
-        from leads
-        inner join contact_anchors
-            on leads.converted_contact_id = contact_anchors.contact_id
-        where leads.email is not null
-    )
+    from converted_email_candidates
     qualify row_number() over (partition by email order by preference, anchor) = 1
 
 ),
@@ -137,30 +142,34 @@ crm_people as (
 ),
 
 -- every email a CRM person uses points at that person (converted people win)
+email_anchor_candidates as (
+
+    select
+        email,
+        anchor,
+        anchor_loaded_at,
+        1 as preference
+    from converted_emails
+
+    union all
+
+    select
+        email,
+        anchor,
+        anchor_loaded_at,
+        2 as preference
+    from lead_anchors
+    where email is not null
+
+),
+
 email_anchors as (
 
     select
         email,
         anchor,
         anchor_loaded_at
-    from (
-        select
-            email,
-            anchor,
-            anchor_loaded_at,
-            1 as preference
-        from converted_emails
-
-        union all
-
-        select
-            email,
-            anchor,
-            anchor_loaded_at,
-            2 as preference
-        from lead_anchors
-        where email is not null
-    )
+    from email_anchor_candidates
     qualify row_number() over (partition by email order by preference, anchor) = 1
 
 ),
@@ -201,8 +210,8 @@ visitor_anchors as (
     where visitor_id is not null
         and anchor is not null
     qualify row_number() over (
-        partition by visitor_id order by submitted_at, form_submission_id
-    ) = 1
+            partition by visitor_id order by submitted_at, form_submission_id
+        ) = 1
 
 ),
 
@@ -321,17 +330,53 @@ tasks as (
 
 unioned as (
 
-    select record_type, record_id, anchor, match_rule, anchor_loaded_at from crm_people
+    select
+        record_type,
+        record_id,
+        anchor,
+        match_rule,
+        anchor_loaded_at
+    from crm_people
     union all
-    select record_type, record_id, anchor, match_rule, anchor_loaded_at from forms
+    select
+        record_type,
+        record_id,
+        anchor,
+        match_rule,
+        anchor_loaded_at
+    from forms
     union all
-    select record_type, record_id, anchor, match_rule, anchor_loaded_at from ad_clicks
+    select
+        record_type,
+        record_id,
+        anchor,
+        match_rule,
+        anchor_loaded_at
+    from ad_clicks
     union all
-    select record_type, record_id, anchor, match_rule, anchor_loaded_at from email_events
+    select
+        record_type,
+        record_id,
+        anchor,
+        match_rule,
+        anchor_loaded_at
+    from email_events
     union all
-    select record_type, record_id, anchor, match_rule, anchor_loaded_at from campaign_members
+    select
+        record_type,
+        record_id,
+        anchor,
+        match_rule,
+        anchor_loaded_at
+    from campaign_members
     union all
-    select record_type, record_id, anchor, match_rule, anchor_loaded_at from tasks
+    select
+        record_type,
+        record_id,
+        anchor,
+        match_rule,
+        anchor_loaded_at
+    from tasks
 
 ),
 

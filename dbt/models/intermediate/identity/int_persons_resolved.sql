@@ -127,7 +127,7 @@ final as (
         people.lead_count,
 
         -- booleans
-        people.email_domain in (select email_domain from free_mail) as is_free_mail,
+        people.email_domain in (select free_mail.email_domain from free_mail) as is_free_mail,
 
         -- timestamps
         people.first_lead_created_at,
@@ -137,7 +137,7 @@ final as (
     from people
     left join account_domains
         on people.email_domain = account_domains.website_domain
-        and people.email_domain not in (select email_domain from free_mail)
+        and people.email_domain not in (select free_mail.email_domain from free_mail)
 
 )
 

@@ -109,9 +109,9 @@ touch_channels as (
     where touches.touch_category = 'marketing'
     group by records.campaign_key, touches.channel, touches.sub_channel
     qualify row_number() over (
-        partition by records.campaign_key
-        order by count(*) desc, touches.channel, touches.sub_channel
-    ) = 1
+            partition by records.campaign_key
+            order by count(*) desc, touches.channel, touches.sub_channel asc
+        ) = 1
 
 ),
 
@@ -148,14 +148,16 @@ taxonomy_channels as (
         taxonomy.sub_channel
     from inputs
     inner join {{ ref('channel_taxonomy') }} as taxonomy
-        on taxonomy.touch_category = inputs.touch_category
-        and (taxonomy.touch_type is null or taxonomy.touch_type = inputs.touch_type)
-        and (taxonomy.click_id_type is null or taxonomy.click_id_type = inputs.click_id_type)
+        on inputs.touch_category = taxonomy.touch_category
+        and (taxonomy.touch_type is null or inputs.touch_type = taxonomy.touch_type)
+        and (taxonomy.click_id_type is null or inputs.click_id_type = taxonomy.click_id_type)
         and (taxonomy.utm_source is null or inputs.utm_source like taxonomy.utm_source)
         and (taxonomy.utm_medium is null or inputs.utm_medium like taxonomy.utm_medium)
-        and (taxonomy.campaign_type is null or taxonomy.campaign_type = inputs.campaign_type)
-        and (taxonomy.referrer_domain is null
-            or inputs.referrer_domain like taxonomy.referrer_domain)
+        and (taxonomy.campaign_type is null or inputs.campaign_type = taxonomy.campaign_type)
+        and (
+            taxonomy.referrer_domain is null
+            or inputs.referrer_domain like taxonomy.referrer_domain
+        )
     qualify row_number() over (partition by inputs.campaign_key order by taxonomy.priority) = 1
 
 ),

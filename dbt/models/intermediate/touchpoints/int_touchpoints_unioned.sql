@@ -246,8 +246,8 @@ final as (
 
     from unioned
     left join {{ ref('int_person_records_linked') }} as links
-        on links.record_type = unioned.record_type
-        and links.record_id = unioned.record_id
+        on unioned.record_type = links.record_type
+        and unioned.record_id = links.record_id
     left join {{ ref('int_persons_resolved') }} as persons
         on links.person_key = persons.person_key
     left join crm_campaigns_by_utm

@@ -62,7 +62,7 @@ eligible as (
     inner join {{ ref('journey_touches') }} as journey
         on conversions.opportunity_id = journey.opportunity_id
         and journey.is_marketing_touch
-        and journey.touched_at <= conversions.converted_at
+        and conversions.converted_at >= journey.touched_at
     inner join milestones
         on conversions.opportunity_id = milestones.opportunity_id
 
@@ -155,7 +155,7 @@ allocated as (
             as leftover_cents,
         row_number() over (
             partition by conversion_id, attribution_model
-            order by remainder_cents desc, position
+            order by remainder_cents desc, position asc
         ) as remainder_rank
     from cents
 
@@ -207,7 +207,7 @@ untouched as (
         conversions.conversion_amount,
         conversions.converted_at
     from conversions
-    where conversions.conversion_id not in (select conversion_id from eligible)
+    where conversions.conversion_id not in (select eligible.conversion_id from eligible)
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 
@@ -249,7 +249,7 @@ final as (
         select * from touched
         union all
         select * from untouched
-    )
+    ) as credited
 
 )
 

@@ -31,7 +31,7 @@ converting as (
         conversions.conversion_type,
         coalesce(
             string_agg(credits.channel, ' > ' order by credits.touch_position)
-                filter (where credits.touchpoint_id is not null),
+            filter (where credits.touchpoint_id is not null),
             ''
         ) as path,
         max(conversions.conversion_amount) as conversion_value
@@ -50,7 +50,7 @@ lost as (
         o.opportunity_id,
         coalesce(
             string_agg(journey.channel, ' > ' order by journey.touch_sequence)
-                filter (where journey.is_marketing_touch and journey.touched_at <= o.closed_at),
+            filter (where journey.is_marketing_touch and journey.touched_at <= o.closed_at),
             ''
         ) as path
     from {{ ref('opportunities') }} as o
@@ -70,19 +70,35 @@ never_converted as (
 
 ),
 
+-- a journey that never converted is a null path of every conversion type; a lost deal one of
+-- bookings and billed revenue (it did become pipeline)
+never_converted_types as (
+
+    select unnest(['pipeline', 'bookings', 'billed_revenue']) as conversion_type
+
+),
+
+lost_types as (
+
+    select unnest(['bookings', 'billed_revenue']) as conversion_type
+
+),
+
 nulls as (
 
-    select conversion_type, path
+    select
+        never_converted_types.conversion_type,
+        never_converted.path
     from never_converted
-    cross join (
-        select unnest(['pipeline', 'bookings', 'billed_revenue']) as conversion_type
-    )
+    cross join never_converted_types
 
     union all
 
-    select conversion_type, path
+    select
+        lost_types.conversion_type,
+        lost.path
     from lost
-    cross join (select unnest(['bookings', 'billed_revenue']) as conversion_type)
+    cross join lost_types
 
 ),
 

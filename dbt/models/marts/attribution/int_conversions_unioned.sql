@@ -56,10 +56,10 @@ billed as (
         coalesce(sum(revenue_events.amount_reporting), 0) as billed_amount
     from won
     left join revenue_events
-        on revenue_events.account_id = won.account_id
-        and revenue_events.event_at >= won.won_at
+        on won.account_id = revenue_events.account_id
+        and won.won_at <= revenue_events.event_at
         and revenue_events.event_at < {{ dbt.dateadd('day', window, 'won.won_at') }}
-        and (won.next_won_at is null or revenue_events.event_at < won.next_won_at)
+        and (won.next_won_at is null or won.next_won_at > revenue_events.event_at)
     group by won.opportunity_id, won.won_at
 
 ),

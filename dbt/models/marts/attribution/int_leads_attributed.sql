@@ -65,9 +65,9 @@ eligible as (
         on lead_people.person_key = touches.person_key
         and touches.is_marketing_touch
         and not touches.is_follow_up_of_ad_click
-        and touches.touched_at <= lead_people.lead_created_at
+        and lead_people.lead_created_at >= touches.touched_at
         and touches.touched_at
-            >= {{ dbt.dateadd('day', -lookback, 'lead_people.lead_created_at') }}
+        >= {{ dbt.dateadd('day', -lookback, 'lead_people.lead_created_at') }}
     left join campaigns
         on campaigns.source_campaign_key = coalesce(
             touches.ad_campaign_key,
@@ -144,7 +144,7 @@ untouched as (
         cast(null as timestamp) as touched_at,
         lead_people.lead_created_at
     from lead_people
-    where lead_people.person_key not in (select person_key from eligible)
+    where lead_people.person_key not in (select eligible.person_key from eligible)
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 
@@ -181,7 +181,7 @@ final as (
         select * from touched
         union all
         select * from untouched
-    )
+    ) as credited
 
 )
 

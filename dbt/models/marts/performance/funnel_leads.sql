@@ -86,7 +86,7 @@ funnel_opportunities as (
         arg_min(opportunities.opportunity_id, opportunities.created_at) as opportunity_id,
         min(opportunities.created_at) as opportunity_created_at,
         arg_min(opportunities.opportunity_id, opportunities.won_at)
-            filter (where opportunities.won_at is not null) as won_opportunity_id,
+        filter (where opportunities.won_at is not null) as won_opportunity_id,
         min(opportunities.won_at) as won_at
     from people
     inner join person_opportunities
@@ -150,8 +150,8 @@ reached as (
         first_payment_at is not null as has_reached_first_payment,
         won_at is not null or first_payment_at is not null as has_reached_won,
         opportunity_created_at is not null
-            or won_at is not null
-            or first_payment_at is not null as has_reached_opportunity
+        or won_at is not null
+        or first_payment_at is not null as has_reached_opportunity
     from stages
 
 ),
@@ -224,7 +224,8 @@ final as (
             ('opportunity_to_won', 'opportunity_created_at', 'won_at'),
             ('won_to_first_payment', 'won_at', 'first_payment_at'),
         ] %}
-        {{ dbt.datediff('reached_all.' ~ start, 'reached_all.' ~ stop, 'second') }} / 86400.0
+        {{ dbt.datediff('reached_all.' ~ start, 'reached_all.' ~ stop, 'second') }}
+        / 86400.0
             as days_{{ name }},
         {%- endfor %}
 

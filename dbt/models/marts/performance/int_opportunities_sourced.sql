@@ -80,7 +80,8 @@ final as (
         coalesce(touch_counts.sales_touches, 0) as sales_touches,
         case
             when opportunities.is_won
-                then {{ dbt.datediff('opportunities.created_at', 'opportunities.won_at', 'second') }}
+                then
+                    {{ dbt.datediff('opportunities.created_at', 'opportunities.won_at', 'second') }}
                     / 86400.0
         end as sales_cycle_days,
 

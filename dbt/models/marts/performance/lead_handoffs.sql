@@ -106,11 +106,11 @@ first_activities as (
     from mql_leads
     inner join activities
         on mql_leads.person_key = activities.person_key
-        and activities.completed_at >= mql_leads.mql_at
+        and mql_leads.mql_at <= activities.completed_at
     qualify row_number() over (
-        partition by mql_leads.lead_id
-        order by activities.completed_at, activities.activity_id
-    ) = 1
+            partition by mql_leads.lead_id
+            order by activities.completed_at, activities.activity_id
+        ) = 1
 
 ),
 
@@ -122,7 +122,7 @@ earlier_activities as (
     from mql_leads
     inner join activities
         on mql_leads.person_key = activities.person_key
-        and activities.completed_at < mql_leads.mql_at
+        and mql_leads.mql_at > activities.completed_at
     group by mql_leads.lead_id
 
 ),
@@ -136,7 +136,7 @@ timed as (
         first_activities.activity_type as first_activity_type,
         first_activities.completed_at as first_activity_at,
         {{ dbt.datediff('mql_leads.mql_at', 'first_activities.completed_at', 'second') }}
-            / 3600.0 as hours_to_first_activity,
+        / 3600.0 as hours_to_first_activity,
         coalesce(earlier_activities.activities_before_mql, 0) as activities_before_mql,
         as_of.as_of_at
     from mql_leads

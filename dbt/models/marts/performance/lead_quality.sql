@@ -20,8 +20,8 @@ dimensioned as (
 
     select
         'channel' as dimension_type,
-        first_touch_channel as dimension_value,
-        first_touch_channel as dimension_label,
+        leads.first_touch_channel as dimension_value,
+        leads.first_touch_channel as dimension_label,
         leads.*
     from leads
 

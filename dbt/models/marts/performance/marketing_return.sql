@@ -99,11 +99,26 @@ conversion_credits as (
 
 grain as (
 
-    select attribution_model, channel, campaign_key, activity_month from spend_by_model
+    select
+        attribution_model,
+        channel,
+        campaign_key,
+        activity_month
+    from spend_by_model
     union
-    select attribution_model, channel, campaign_key, activity_month from lead_credits
+    select
+        attribution_model,
+        channel,
+        campaign_key,
+        activity_month
+    from lead_credits
     union
-    select attribution_model, channel, campaign_key, activity_month from conversion_credits
+    select
+        attribution_model,
+        channel,
+        campaign_key,
+        activity_month
+    from conversion_credits
 
 ),
 

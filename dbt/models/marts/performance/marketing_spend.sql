@@ -78,7 +78,10 @@ crm_costs as (
         and crm.campaign_id = campaigns.source_campaign_id
     where crm.actual_cost_amount is not null
         and crm.actual_cost_amount <> 0
-        and campaigns.campaign_key not in (select campaign_key from campaigns_with_platform_spend)
+        and campaigns.campaign_key not in (
+            select campaigns_with_platform_spend.campaign_key
+            from campaigns_with_platform_spend
+        )
 
 ),
 

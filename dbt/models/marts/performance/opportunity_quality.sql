@@ -50,7 +50,7 @@ final as (
         won_opportunities,
         lost_opportunities,
         cast(won_opportunities as double)
-            / nullif(won_opportunities + lost_opportunities, 0) as win_rate,
+        / nullif(won_opportunities + lost_opportunities, 0) as win_rate,
         cast(pipeline_amount as decimal(18, 2)) as pipeline_amount,
         cast(bookings_amount as decimal(18, 2)) as bookings_amount,
         cast(avg_opportunity_amount as decimal(18, 2)) as avg_opportunity_amount,

@@ -33,18 +33,24 @@ final as (
         count(*) as opportunities,
         cast(sum(amount_reporting) as decimal(18, 2)) as pipeline_amount,
         count(*) filter (where is_marketing_sourced) as marketing_sourced_opportunities,
-        cast(coalesce(sum(amount_reporting) filter (where is_marketing_sourced), 0)
-            as decimal(18, 2)) as marketing_sourced_amount,
+        cast(
+            coalesce(sum(amount_reporting) filter (where is_marketing_sourced), 0)
+            as decimal(18, 2)
+        ) as marketing_sourced_amount,
         count(*) filter (where not is_marketing_sourced) as sales_sourced_opportunities,
-        cast(coalesce(sum(amount_reporting) filter (where not is_marketing_sourced), 0)
-            as decimal(18, 2)) as sales_sourced_amount,
+        cast(
+            coalesce(sum(amount_reporting) filter (where not is_marketing_sourced), 0)
+            as decimal(18, 2)
+        ) as sales_sourced_amount,
         count(*) filter (where is_marketing_influenced) as marketing_influenced_opportunities,
-        cast(coalesce(sum(amount_reporting) filter (where is_marketing_influenced), 0)
-            as decimal(18, 2)) as marketing_influenced_amount,
+        cast(
+            coalesce(sum(amount_reporting) filter (where is_marketing_influenced), 0)
+            as decimal(18, 2)
+        ) as marketing_influenced_amount,
         cast(coalesce(sum(amount_reporting) filter (where is_marketing_sourced), 0) as double)
-            / nullif(sum(amount_reporting), 0) as marketing_sourced_share,
+        / nullif(sum(amount_reporting), 0) as marketing_sourced_share,
         cast(coalesce(sum(amount_reporting) filter (where is_marketing_influenced), 0) as double)
-            / nullif(sum(amount_reporting), 0) as marketing_influenced_share
+        / nullif(sum(amount_reporting), 0) as marketing_influenced_share
 
     from opportunities
     group by pipeline_month

@@ -63,9 +63,9 @@ final as (
 
     from won
     left join events
-        on events.account_id = won.account_id
-        and events.event_at >= won.won_at
-        and (won.next_won_at is null or events.event_at < won.next_won_at)
+        on won.account_id = events.account_id
+        and won.won_at <= events.event_at
+        and (won.next_won_at is null or won.next_won_at > events.event_at)
     group by all
 
 )

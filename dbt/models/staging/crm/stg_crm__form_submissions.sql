@@ -5,7 +5,7 @@
 {%- set url_fbclid = url_param(page_url, 'fbclid') -%}
 {%- set url_li_fat_id = url_param(page_url, 'li_fat_id') -%}
 {%- set click_id -%}
-    coalesce({{ cleaned_string('click_id') }}, {{ url_gclid }}, {{ url_fbclid }}, {{ url_li_fat_id }})
+coalesce({{ cleaned_string('click_id') }}, {{ url_gclid }}, {{ url_fbclid }}, {{ url_li_fat_id }})
 {%- endset -%}
 
 with

@@ -34,4 +34,4 @@ left join actual
     on expected.conversion_id = actual.conversion_id
     and expected.attribution_model = actual.attribution_model
 where actual.conversion_id is null
-    or (select count(*) from models) <> 8
+    or (select count(*) as models from models) <> 8

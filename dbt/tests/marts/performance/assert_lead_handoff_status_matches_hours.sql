@@ -13,12 +13,18 @@ select
 from {{ ref('lead_handoffs') }}
 where hours_to_first_activity < 0
     or first_activity_at < mql_at
-    or (handoff_status = 'within_sla'
-        and not coalesce(hours_to_first_activity <= sla_target_hours, false))
-    or (handoff_status = 'followed_up_late'
-        and not coalesce(hours_to_first_activity > sla_target_hours, false))
-    or (handoff_status in ('never_followed_up', 'awaiting_follow_up')
-        and first_activity_at is not null)
+    or (
+        handoff_status = 'within_sla'
+        and not coalesce(hours_to_first_activity <= sla_target_hours, false)
+    )
+    or (
+        handoff_status = 'followed_up_late'
+        and not coalesce(hours_to_first_activity > sla_target_hours, false)
+    )
+    or (
+        handoff_status in ('never_followed_up', 'awaiting_follow_up')
+        and first_activity_at is not null
+    )
     or (handoff_status = 'never_followed_up' and as_of_at <= sla_due_at)
     or (handoff_status = 'awaiting_follow_up' and as_of_at > sla_due_at)
     or is_sla_breached <> (handoff_status in ('followed_up_late', 'never_followed_up'))

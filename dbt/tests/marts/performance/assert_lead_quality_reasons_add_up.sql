@@ -12,4 +12,4 @@ from {{ ref('lead_quality') }}
 group by dimension_type, dimension_value
 having sum(reason_leads) <> max(leads)
     or coalesce(sum(reason_leads) filter (where is_disqualification), 0)
-        <> max(disqualified_leads)
+    <> max(disqualified_leads)

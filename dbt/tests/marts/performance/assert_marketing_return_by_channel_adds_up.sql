@@ -39,11 +39,12 @@ expected as (
 
     select
         attribution_model,
-        sum(attributed_conversions) filter (where conversion_type = 'pipeline'),
-        sum(attributed_value) filter (where conversion_type = 'pipeline'),
-        sum(attributed_conversions) filter (where conversion_type = 'bookings'),
-        sum(attributed_value) filter (where conversion_type = 'bookings'),
+        sum(attributed_conversions) filter (where conversion_type = 'pipeline') as opportunities,
+        sum(attributed_value) filter (where conversion_type = 'pipeline') as pipeline_amount,
+        sum(attributed_conversions) filter (where conversion_type = 'bookings') as won_deals,
+        sum(attributed_value) filter (where conversion_type = 'bookings') as bookings_amount,
         sum(attributed_value) filter (where conversion_type = 'billed_revenue')
+            as billed_revenue_amount
     from {{ ref('data_driven_channel_credit') }}
     group by attribution_model
 
@@ -74,4 +75,4 @@ where by_channel.spend_amount <> spend.spend_amount
     or by_channel.pipeline_amount <> cast(coalesce(expected.pipeline_amount, 0) as decimal(18, 2))
     or by_channel.bookings_amount <> cast(coalesce(expected.bookings_amount, 0) as decimal(18, 2))
     or by_channel.billed_revenue_amount
-        <> cast(coalesce(expected.billed_revenue_amount, 0) as decimal(18, 2))
+    <> cast(coalesce(expected.billed_revenue_amount, 0) as decimal(18, 2))

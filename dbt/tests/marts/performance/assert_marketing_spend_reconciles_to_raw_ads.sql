@@ -19,9 +19,9 @@ google as (
         metrics_cost_micros / 1000000.0 as spend
     from {{ source('ads', 'google_ads_campaign_stats') }}
     qualify row_number() over (
-        partition by campaign_id, segments_date
-        order by _source_seq desc, _source_line desc
-    ) = 1
+            partition by campaign_id, segments_date
+            order by _source_seq desc, _source_line desc
+        ) = 1
 
 ),
 
@@ -34,9 +34,9 @@ meta as (
         cast(spend as decimal(18, 2)) as spend
     from {{ source('ads', 'meta_ads_insights') }}
     qualify row_number() over (
-        partition by campaign_id, date_start
-        order by _source_seq desc, _source_line desc
-    ) = 1
+            partition by campaign_id, date_start
+            order by _source_seq desc, _source_line desc
+        ) = 1
 
 ),
 
@@ -47,9 +47,9 @@ linkedin_campaigns as (
         upper(trim(currency)) as currency
     from {{ source('ads', 'linkedin_ads_campaigns') }}
     qualify row_number() over (
-        partition by id
-        order by "lastModified" desc nulls last, _source_seq desc, _source_line desc
-    ) = 1
+            partition by id
+            order by "lastModified" desc nulls last, _source_seq desc, _source_line desc
+        ) = 1
 
 ),
 
@@ -80,9 +80,9 @@ linkedin as (
     left join linkedin_campaigns
         on linkedin_days.campaign_id = linkedin_campaigns.campaign_id
     qualify row_number() over (
-        partition by linkedin_days.campaign_id, linkedin_days.report_date
-        order by linkedin_days._source_seq desc, linkedin_days._source_line desc
-    ) = 1
+            partition by linkedin_days.campaign_id, linkedin_days.report_date
+            order by linkedin_days._source_seq desc, linkedin_days._source_line desc
+        ) = 1
 
 ),
 

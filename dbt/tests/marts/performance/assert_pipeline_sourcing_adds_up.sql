@@ -23,13 +23,12 @@ opportunities as (
 
 )
 
-select
-    coalesce(months.pipeline_month, opportunities.pipeline_month) as pipeline_month
+select coalesce(months.pipeline_month, opportunities.pipeline_month) as pipeline_month
 from months
 full outer join opportunities
     on months.pipeline_month = opportunities.pipeline_month
 where months.marketing_sourced_opportunities + months.sales_sourced_opportunities
-        <> months.opportunities
+    <> months.opportunities
     or months.marketing_sourced_amount + months.sales_sourced_amount <> months.pipeline_amount
     or months.marketing_influenced_opportunities < months.marketing_sourced_opportunities
     or months.marketing_influenced_amount < months.marketing_sourced_amount

@@ -9,9 +9,10 @@ select
     'no such attribution model' as problem
 from (select 1 as one) as anchor
 where not exists (
-    select 1 from {{ ref('marketing_return_by_channel') }}
-    where attribution_model = '{{ var("return_attribution_model") }}'
-)
+        select 1 as found
+        from {{ ref('marketing_return_by_channel') }} as returns
+        where returns.attribution_model = '{{ var("return_attribution_model") }}'
+    )
 
 union all
 

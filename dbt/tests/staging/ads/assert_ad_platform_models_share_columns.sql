@@ -82,7 +82,7 @@ missing_models as (
         'not in the catalog' as detail,
         model_name as models
     from expected_models
-    where model_name not in (select model_name from model_columns)
+    where model_name not in (select model_columns.model_name from model_columns)
 
 )
 
