@@ -100,3 +100,37 @@
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 {%- endmacro %}
+
+{#- The CTEs `roles`, `role_counts` and `weighted` of a conversion's eligible touches, written
+    once for deals and leads: `relation` has one row per eligible touch with `position`,
+    `channel` and `touched_at`; `partition_by` identifies the conversion; `milestones` and
+    `converted_at` are those of attribution_roles. `weighted` holds every touch once per model
+    with its unnormalised `raw_weight`. -#}
+{% macro attribution_weighted_ctes(relation, partition_by, milestones, converted_at) -%}
+{%- set roles = ['first'] + (milestones.keys() | list) -%}
+roles as (
+
+    select
+        *,
+        {{ attribution_roles(milestones, converted_at, 'conversion_window') }}
+    from {{ relation }}
+    window conversion_window as (partition by {{ partition_by }})
+
+),
+
+role_counts as (
+
+    select
+        *,
+        {{ attribution_others(roles, 'conversion_window') }}
+    from roles
+    window conversion_window as (partition by {{ partition_by }})
+
+),
+
+weighted as (
+
+    {{ attribution_weighted('role_counts', roles) }}
+
+)
+{%- endmacro %}

@@ -79,39 +79,16 @@ positioned as (
 
 ),
 
-roles as (
-
-    select
-        *,
-        {{ attribution_roles(
-            {
-                'lead_creation': 'lead_created_at',
-                'opportunity_creation': 'opportunity_created_at',
-                'closed_won': 'won_at',
-            },
-            'converted_at',
-            'conversion_window',
-        ) }}
-    from positioned
-    window conversion_window as (partition by conversion_id)
-
-),
-
-role_counts as (
-
-    select
-        *,
-        {{ attribution_others(deal_roles, 'conversion_window') }}
-    from roles
-    window conversion_window as (partition by conversion_id)
-
-),
-
-weighted as (
-
-    {{ attribution_weighted('role_counts', deal_roles) }}
-
-),
+{{ attribution_weighted_ctes(
+    'positioned',
+    'conversion_id',
+    {
+        'lead_creation': 'lead_created_at',
+        'opportunity_creation': 'opportunity_created_at',
+        'closed_won': 'won_at',
+    },
+    'converted_at',
+) }},
 
 fractions as (
 

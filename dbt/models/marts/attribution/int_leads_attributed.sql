@@ -76,36 +76,13 @@ eligible as (
 
 ),
 
-roles as (
-
-    select
-        *,
-        -- every eligible touch is at or before the lead: the last one is the lead-creation touch
-        {{ attribution_roles(
-            {'lead_creation': 'lead_created_at'},
-            'lead_created_at',
-            'lead_window',
-        ) }}
-    from eligible
-    window lead_window as (partition by person_key)
-
-),
-
-role_counts as (
-
-    select
-        *,
-        {{ attribution_others(lead_roles, 'lead_window') }}
-    from roles
-    window lead_window as (partition by person_key)
-
-),
-
-weighted as (
-
-    {{ attribution_weighted('role_counts', lead_roles) }}
-
-),
+-- every eligible touch is at or before the lead: the last one is the lead-creation touch
+{{ attribution_weighted_ctes(
+    'eligible',
+    'person_key',
+    {'lead_creation': 'lead_created_at'},
+    'lead_created_at',
+) }},
 
 touched as (
 
