@@ -1,5 +1,8 @@
 {#- One row per billing customer: the CRM account it maps to (and how), and its billed and
-    collected revenue, refunds netted, in the reporting currency. -#}
+    collected revenue, refunds netted, in the reporting currency. Money whose customer the
+    warehouse does not know (orphaned movements: a refund of a charge that was rejected at load,
+    an invoice of a customer that was not loaded) is one row of its own, customer_id
+    '(unknown customer)', so every billed cent of raw billing is in this table. -#}
 
 with
 
@@ -18,7 +21,9 @@ events as (
 totals as (
 
     select
-        customer_id,
+        case
+            when is_orphaned then '{{ var("unknown_customer_id") }}' else customer_id
+        end as customer_id,
         sum(amount_reporting) filter (where event_type = 'invoice_paid') as gross_billed_amount,
         -sum(amount_reporting) filter (where event_type = 'refund') as refunded_amount,
         sum(amount_reporting) filter (where event_type = 'charge_succeeded')
@@ -27,7 +32,33 @@ totals as (
         max(event_at) filter (where event_type = 'invoice_paid') as last_paid_at,
         count(*) filter (where event_type = 'invoice_paid') as paid_invoices
     from events
-    group by customer_id
+    group by all
+
+),
+
+-- the unknown-customer row, when there is orphaned money
+known_customers as (
+
+    select
+        customer_id,
+        account_id,
+        customer_name,
+        account_match_rule,
+        currency,
+        created_at
+    from customers
+
+    union all
+
+    select
+        customer_id,
+        cast(null as varchar) as account_id,
+        cast(null as varchar) as customer_name,
+        'orphaned_parent_not_loaded' as account_match_rule,
+        cast(null as varchar) as currency,
+        cast(null as timestamp) as created_at
+    from totals
+    where customer_id = '{{ var("unknown_customer_id") }}'
 
 ),
 
@@ -61,7 +92,7 @@ final as (
         totals.first_paid_at,
         totals.last_paid_at
 
-    from customers
+    from known_customers as customers
     left join totals
         on customers.customer_id = totals.customer_id
 

@@ -4,6 +4,11 @@
     - invoice_paid: a paid invoice's total, at the time it was paid (billed revenue);
     - charge_succeeded: money collected by a successful charge;
     - refund: money given back (negative), netted from both billed and collected revenue.
+    A movement whose parent never arrived (a refund whose charge was rejected at load or not
+    delivered, so its customer is unknown; an invoice or charge of a customer that was not
+    loaded) is kept and flagged `is_orphaned` with its `orphan_reason`: the money stays in the
+    totals, in customer_revenue's unknown-customer row, instead of stopping the night or
+    vanishing.
 -#}
 
 with
@@ -23,6 +28,12 @@ charges as (
 refunds as (
 
     select * from {{ ref('stg_billing__refunds') }}
+
+),
+
+customers as (
+
+    select * from {{ ref('stg_billing__customers') }}
 
 ),
 
@@ -92,11 +103,18 @@ final as (
         events.event_type,
         events.currency,
         rates.reporting_currency,
+        case
+            when events.customer_id is null then 'refund of a charge that was not loaded'
+            when customers.customer_id is null then 'customer that was not loaded'
+        end as orphan_reason,
 
         -- numerics
         events.amount,
         cast(round(events.amount * rates.rate_to_reporting, 2) as decimal(18, 2))
             as amount_reporting,
+
+        -- booleans
+        events.customer_id is null or customers.customer_id is null as is_orphaned,
 
         -- timestamps
         events.event_at
@@ -105,6 +123,8 @@ final as (
     left join rates
         on events.currency = rates.currency
         and cast({{ dbt.date_trunc('month', 'events.event_at') }} as date) = rates.rate_month
+    left join customers
+        on events.customer_id = customers.customer_id
 
 )
 
