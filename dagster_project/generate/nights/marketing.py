@@ -24,7 +24,7 @@ from dagster_project.generate.vocabulary import (
 )
 from dagster_project.generate.world.common import days, hex_ids
 from dagster_project.generate.world.leads import LEAD_SOURCE, NAT
-from dagster_project.generate.world.marketing import CLICK_ID_PREFIX
+from dagster_project.generate.world.marketing import ordered_clicks_with_ids
 
 # share of a night's content and webinar forms the marketing tool syncs a day late
 LATE_FORM_SHARE = 0.15
@@ -292,13 +292,7 @@ def _clicks(
         ],
         ignore_index=True,
     )
-    clicks = clicks.sort_values("ts", kind="stable").reset_index(drop=True)
-    clicks["platform"] = ad_campaigns.platform.to_numpy()[clicks.ad_campaign]
-    clicks["click_id"] = ""
-    for platform, prefix in CLICK_ID_PREFIX.items():
-        on_platform = clicks.platform.to_numpy() == platform
-        clicks.loc[on_platform, "click_id"] = hex_ids(rng, prefix, int(on_platform.sum()), 28)
-    return clicks
+    return ordered_clicks_with_ids(rng, clicks, ad_campaigns)
 
 
 def _forms(

@@ -110,13 +110,7 @@ def _ad_clicks(
         ],
         ignore_index=True,
     )
-    clicks = clicks.sort_values("ts", kind="stable").reset_index(drop=True)
-    clicks["platform"] = ad_campaigns.platform.to_numpy()[clicks.ad_campaign]
-    clicks["click_id"] = ""
-    for platform, prefix in CLICK_ID_PREFIX.items():
-        on_platform = clicks.platform.to_numpy() == platform
-        clicks.loc[on_platform, "click_id"] = hex_ids(rng, prefix, int(on_platform.sum()), 28)
-    return clicks
+    return ordered_clicks_with_ids(rng, clicks, ad_campaigns)
 
 
 def _form_submissions(
@@ -236,3 +230,17 @@ def _email_sends(sim: Sim, first_lead: pd.DataFrame, crm_campaigns: pd.DataFrame
     emails["click_at"] = emails.open_at + days(rng.exponential(0.02, count))
     emails = emails[emails.click_at <= sim.end] if count else emails
     return emails.reset_index(drop=True)
+
+
+def ordered_clicks_with_ids(
+    rng: np.random.Generator, clicks: pd.DataFrame, ad_campaigns: pd.DataFrame
+) -> pd.DataFrame:
+    """Clicks in time order with their platform and the click id the platform gives (gclid,
+    fbclid, li_fat_id shapes), drawn platform by platform."""
+    clicks = clicks.sort_values("ts", kind="stable").reset_index(drop=True)
+    clicks["platform"] = ad_campaigns.platform.to_numpy()[clicks.ad_campaign]
+    clicks["click_id"] = ""
+    for platform, prefix in CLICK_ID_PREFIX.items():
+        on_platform = clicks.platform.to_numpy() == platform
+        clicks.loc[on_platform, "click_id"] = hex_ids(rng, prefix, int(on_platform.sum()), 28)
+    return clicks
