@@ -17,24 +17,21 @@ sensors get the landing zone, the warehouse and the webhook as resources:
 | ``RJW_DAGSTER_URL`` | unset | base URL of the Dagster UI, for a link to the failed run |
 """
 
-import hashlib
-import json
-import urllib.error
-import urllib.parse
-import urllib.request
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 from dagster_duckdb import DuckDBResource
 
 from dagster_project.defs.resources import SETTINGS, AlertWebhook, LandingZone, PostgresTarget
-from dagster_project.lib.files import sha256_file
-from dagster_project.lib.landing.contracts import CONTRACTS
-from dagster_project.lib.landing.loader import landing_files
-from dagster_project.lib.landing.manifest import CURRENT_FILES_VIEW
+from dagster_project.lib.alerts import post_json, redact
+from dagster_project.lib.landing.watch import (
+    WarehouseBusy,
+    fingerprint,
+    landing_listing,
+    loaded_files,
+    unloaded_files,
+)
 from dagster_project.lib.settings import CRON_ENV, TIMEZONE_ENV, WEBHOOK_ENV, Settings
 
 # Runs of the job carry this tag: dagster.yaml limits it to one run at a time, because DuckDB
@@ -117,71 +114,6 @@ def build_nightly_schedule(settings: Settings = SETTINGS) -> dg.ScheduleDefiniti
 
 
 # ------------------------------------------------------------------------------- landing sensor
-def landing_listing(landing_root: Path) -> list[tuple[str, str, int, int]]:
-    """``(raw table, path relative to the landing root, size, mtime_ns)`` of every file the
-    loader would read, in a stable order."""
-    out = []
-    for contract in CONTRACTS.values():
-        for path in landing_files(contract, landing_root):
-            stat = path.stat()
-            uri = path.relative_to(landing_root).as_posix()
-            out.append((contract.table, uri, stat.st_size, stat.st_mtime_ns))
-    return sorted(out, key=lambda r: (r[1], r[0]))
-
-
-def fingerprint(listing: list[tuple[str, str, int, int]]) -> str:
-    """A short digest of a file listing (names, sizes, modification times)."""
-    digest = hashlib.sha256()
-    for table, uri, size, mtime in listing:
-        digest.update(f"{table}\t{uri}\t{size}\t{mtime}\n".encode())
-    return digest.hexdigest()[:32]
-
-
-class WarehouseBusy(Exception):
-    """The warehouse file is locked by a writer."""
-
-
-def loaded_files(warehouse: Path) -> dict[tuple[str, str], tuple[int, str]]:
-    """``{(raw table, uri): (size, sha256)}`` of the current version of every loaded file.
-
-    Opens the warehouse read-only for a moment; raises ``WarehouseBusy`` if a run holds it."""
-    if not warehouse.exists():
-        return {}
-    try:
-        con = duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.IOException as exc:
-        raise WarehouseBusy(str(exc)) from exc
-    try:
-        exists = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = ? and table_name = ?",
-            CURRENT_FILES_VIEW.split("."),
-        ).fetchone()[0]
-        if not exists:
-            return {}
-        rows = con.execute(
-            f"select table_name, source_uri, size_bytes, sha256 from {CURRENT_FILES_VIEW}"
-        ).fetchall()
-    finally:
-        con.close()
-    return {(t, uri): (size, sha) for t, uri, size, sha in rows}
-
-
-def unloaded_files(
-    landing_root: Path,
-    listing: list[tuple[str, str, int, int]],
-    loaded: Mapping[tuple[str, str], tuple[int, str]],
-) -> list[tuple[str, str, int, int]]:
-    """The files of ``listing`` whose current content is not loaded yet: new paths, and known
-    paths whose size or sha256 changed (a same-size change is found by hashing)."""
-    out = []
-    for table, uri, size, mtime in listing:
-        known = loaded.get((table, uri))
-        if known is None or known[0] != size or known[1] != sha256_file(landing_root / uri):
-            out.append((table, uri, size, mtime))
-    return out
-
-
 def evaluate_landing(
     instance: dg.DagsterInstance, cursor: str | None, landing_root: Path, warehouse: Path
 ) -> dg.SensorResult | dg.SkipReason:
@@ -247,13 +179,6 @@ def build_landing_sensor(settings: Settings = SETTINGS) -> dg.SensorDefinition:
 
 
 # ------------------------------------------------------------------------------- failure alerts
-def redact(text: str, secrets: list[str]) -> str:
-    """``text`` with every secret (of four characters or more) replaced by ``***``."""
-    for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text
-
-
 def _root_message(error) -> str:
     """The innermost cause of a serialised error: the user code's message, not Dagster's
     wrapper ("Error occurred while executing op ...")."""
@@ -295,37 +220,6 @@ def failure_payload(
         error.splitlines()[0][:300] if error else "(no message)"
     )
     return payload
-
-
-def post_json(url: str, payload: dict, timeout: float, attempts: int = 2) -> tuple[bool, str]:
-    """POST ``payload`` as JSON; returns (delivered, what happened). Never raises, and never
-    mentions the URL beyond its host (webhook URLs carry their token in the path)."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        return False, "the webhook URL is not a valid http(s) URL"
-    host = parts.hostname
-    body = json.dumps(payload, default=str).encode()
-    outcome = "not attempted"
-    for _ in range(attempts):
-        try:
-            request = urllib.request.Request(
-                url,
-                data=body,
-                method="POST",
-                headers={"Content-Type": "application/json", "User-Agent": "rjw-alerts"},
-            )
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                return True, f"{host} answered {response.status}"
-        except urllib.error.HTTPError as exc:
-            outcome = f"{host} answered {exc.code}"
-            if exc.code < 500:
-                break  # the request itself is wrong: repeating it will not help
-        except ValueError:
-            return False, "the webhook URL is not a valid http(s) URL"
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            outcome = f"{host} unreachable: {type(reason).__name__}"
-    return False, outcome
 
 
 def notify_failure(
