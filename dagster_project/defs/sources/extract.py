@@ -65,6 +65,7 @@ def build_extract_asset(
                 "files_loaded": result.files_loaded,
                 "files_skipped_unchanged": result.files_skipped,
                 "files_replaced": result.files_replaced,
+                "files_duplicate": result.files_duplicate,
                 "extra_columns": dg.MetadataValue.json(result.extra_columns),
                 "duration_seconds": round(result.duration_seconds, 3),
                 "preview": dg.MetadataValue.md(

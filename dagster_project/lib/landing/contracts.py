@@ -28,11 +28,24 @@ LINEAGE_COLUMNS: dict[str, str] = {
     "_source_uri": "VARCHAR",
     "_source_line": "BIGINT",
     "_load_id": "BIGINT",
-    # arrival order of the source: the load id of its first load, kept when a changed file is
-    # reloaded, so "the latest export wins" never favours an old file delivered again
+    # export order of the source: the export time in its file name (epoch seconds) where the
+    # name carries one, else the load id of its first load (kept when a changed file is
+    # reloaded), so "the latest export wins" never favours an old export that arrives late
     "_source_seq": "BIGINT",
     "_loaded_at": "TIMESTAMPTZ",
 }
+
+
+INTEGER_TYPES = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "INT",
+    "BIGINT",
+    "HUGEINT",
+    "UBIGINT",
+    "UINTEGER",
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +57,30 @@ class Column:
     # the values the column may hold (None: not a closed set): the quality suites'
     # expect_column_values_to_be_in_set and the dbt tests of the staged column read them from here
     values: tuple[Any, ...] | None = None
+    # NDJSON only: JSON paths tried in order after the top-level key when it is absent or null
+    # (an API version that moved the field), e.g. ("$.items.data[0].current_period_start",)
+    paths: tuple[str, ...] = ()
+    # NDJSON only: a reference the API may expand into the referenced object (Stripe's
+    # `expand[]`): an object value loads as its "id"
+    expandable: bool = False
+
+    @property
+    def is_integer(self) -> bool:
+        """Integer columns take whole numbers only: a fraction is rejected, never rounded."""
+        return self.type.split("(")[0].strip().upper() in INTEGER_TYPES
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    """A rule every row of a contract must meet at load; a row that breaks it is rejected.
+
+    ``condition`` is DuckDB SQL over the typed contract columns (NULL counts as met: not-null
+    rules belong to the quality suites); ``reason`` is a SQL expression for the reject reason.
+    """
+
+    column: str
+    condition: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -54,8 +91,14 @@ class Contract:
     description: str
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...]
-    updated_at: str | None  # orders versions of a record; None: the latest load wins
+    updated_at: str | None  # orders versions of a record; None: the latest export wins
     extensions: tuple[str, ...] = field(default=(".csv",))
+    row_checks: tuple[RowCheck, ...] = ()
+
+    @property
+    def accepted_extensions(self) -> tuple[str, ...]:
+        """File name endings the loader reads: the contract's, plain or gzip-compressed."""
+        return (*self.extensions, *(f"{e}.gz" for e in self.extensions))
 
     @property
     def schema(self) -> str:
@@ -95,7 +138,9 @@ def _csv(system: str, obj: str, description: str, columns, pk, updated_at) -> Co
     return Contract(system, obj, "csv", description, _cols(*columns), tuple(pk), updated_at)
 
 
-def _ndjson(system: str, obj: str, description: str, columns, pk, updated_at) -> Contract:
+def _ndjson(
+    system: str, obj: str, description: str, columns, pk, updated_at, row_checks=()
+) -> Contract:
     return Contract(
         system,
         obj,
@@ -105,6 +150,7 @@ def _ndjson(system: str, obj: str, description: str, columns, pk, updated_at) ->
         tuple(pk),
         updated_at,
         extensions=(".json", ".jsonl", ".ndjson"),
+        row_checks=tuple(row_checks),
     )
 
 
@@ -126,7 +172,7 @@ UTM = (
 # The one list of the values a column may hold. The quality suites (accepted_values) take them from
 # the contract column, and so do the dbt tests of the staged columns (through the generated dbt
 # sources, column meta `accepted_values`): a new stage or status is added here only.
-CURRENCIES = ("USD", "EUR", "GBP")  # the currencies dbt/seeds/exchange_rates.csv has rates for
+CURRENCIES = ("USD", "EUR", "GBP", "JPY", "KWD")  # those dbt/seeds/exchange_rates.csv has rates for
 STRIPE_CURRENCIES = tuple(c.lower() for c in CURRENCIES)  # Stripe writes them lower-case
 USER_ROLES = ("Account Executive", "SDR", "Marketing", "Sales Manager")
 ACCOUNT_TYPES = ("Prospect", "Customer", "Partner")
@@ -261,6 +307,12 @@ STRIPE_REFUND_REASONS = (
 
 def _stripe_object(name: str) -> Column:
     return Column("object", "VARCHAR", f"Always '{name}'.", values=(name,))
+
+
+def _stripe_ref(name: str, description: str, required: bool = True) -> Column:
+    """An expandable Stripe reference: the id, or the whole object when the export expanded it
+    (``expand[]=data.customer``), which loads as its ``id``."""
+    return Column(name, "VARCHAR", description, required, expandable=True)
 
 
 # ---------------------------------------------------------------- CRM (Salesforce-like CSV exports)
@@ -634,6 +686,17 @@ ADS = [
         ],
         ["campaign_id", "date_start"],
         None,
+        row_checks=(
+            # Without time_increment=1 the Insights API (Graph API v2x) returns one row for the
+            # whole range (date_start..date_stop): loading it as the first day would put the
+            # range's spend on one day, so such rows are rejected, never split.
+            RowCheck(
+                "date_stop",
+                '"date_start" = "date_stop"',
+                "'the row covers ' || \"date_start\" || ' to ' || \"date_stop\" || ', not one day:"
+                " export insights with time_increment=1 (one row per day)'",
+            ),
+        ),
     ),
     _ndjson(
         "ads",
@@ -730,15 +793,26 @@ BILLING = [
         [
             ("id", "VARCHAR", "Subscription id (sub_...)."),
             _stripe_object("subscription"),
-            ("customer", "VARCHAR", "Customer id."),
+            _stripe_ref("customer", "Customer id (an expanded customer object loads as its id)."),
             Column(
                 "status", "VARCHAR", "Subscription status.", values=STRIPE_SUBSCRIPTION_STATUSES
             ),
             Column("currency", "VARCHAR", "Currency (lower-case ISO).", values=STRIPE_CURRENCIES),
             ("items", "JSON", "List object of subscription items with price and quantity."),
             ("start_date", "BIGINT", "Start, epoch seconds."),
-            ("current_period_start", "BIGINT", "Current period start, epoch seconds."),
-            ("current_period_end", "BIGINT", "Current period end, epoch seconds."),
+            # API 2025-03-31.basil moved the billing period from the subscription to its items
+            Column(
+                "current_period_start",
+                "BIGINT",
+                "Current period start, epoch seconds (basil and later: of the first item).",
+                paths=("$.items.data[0].current_period_start",),
+            ),
+            Column(
+                "current_period_end",
+                "BIGINT",
+                "Current period end, epoch seconds (basil and later: of the first item).",
+                paths=("$.items.data[0].current_period_end",),
+            ),
             ("canceled_at", "BIGINT", "Cancellation time, epoch seconds.", False),
             ("metadata", "JSON", "Key-value metadata."),
             ("created", "BIGINT", "Creation time, epoch seconds."),
@@ -753,8 +827,16 @@ BILLING = [
         [
             ("id", "VARCHAR", "Invoice id (in_...)."),
             _stripe_object("invoice"),
-            ("customer", "VARCHAR", "Customer id."),
-            ("subscription", "VARCHAR", "Subscription id.", False),
+            _stripe_ref("customer", "Customer id (an expanded customer object loads as its id)."),
+            # API 2025-03-31.basil moved it to parent.subscription_details.subscription
+            Column(
+                "subscription",
+                "VARCHAR",
+                "Subscription id (basil and later: parent.subscription_details.subscription).",
+                False,
+                paths=("$.parent.subscription_details.subscription",),
+                expandable=True,
+            ),
             Column("status", "VARCHAR", "Invoice status.", values=STRIPE_INVOICE_STATUSES),
             Column("currency", "VARCHAR", "Currency (lower-case ISO).", values=STRIPE_CURRENCIES),
             ("amount_due", "BIGINT", "Amount due, smallest currency unit."),
@@ -776,8 +858,10 @@ BILLING = [
         [
             ("id", "VARCHAR", "Charge id (ch_...)."),
             _stripe_object("charge"),
-            ("customer", "VARCHAR", "Customer id."),
-            ("invoice", "VARCHAR", "Invoice id.", False),
+            _stripe_ref("customer", "Customer id (an expanded customer object loads as its id)."),
+            _stripe_ref(
+                "invoice", "Invoice id (an expanded invoice loads as its id).", required=False
+            ),
             ("amount", "BIGINT", "Amount, smallest currency unit."),
             ("amount_refunded", "BIGINT", "Amount refunded, smallest currency unit."),
             Column("currency", "VARCHAR", "Currency (lower-case ISO).", values=STRIPE_CURRENCIES),
@@ -797,7 +881,7 @@ BILLING = [
         [
             ("id", "VARCHAR", "Refund id (re_...)."),
             _stripe_object("refund"),
-            ("charge", "VARCHAR", "Refunded charge."),
+            _stripe_ref("charge", "Refunded charge (an expanded charge loads as its id)."),
             ("amount", "BIGINT", "Amount, smallest currency unit."),
             Column("currency", "VARCHAR", "Currency (lower-case ISO).", values=STRIPE_CURRENCIES),
             Column("reason", "VARCHAR", "Why it was refunded.", False, STRIPE_REFUND_REASONS),

@@ -28,8 +28,9 @@ LINEAGE_DOCS = {
     "_source_uri": "Landing file (relative to the landing root) or API URI the row came from.",
     "_source_line": "Position of the record in its source file.",
     "_load_id": "Load that wrote the row (raw_meta.load_manifest.load_id).",
-    "_source_seq": "Arrival order of the source (load id of its first load, kept when a changed "
-    "file is reloaded); orders versions when a record has no updated-at.",
+    "_source_seq": "Export order of the source: the export time in its file name (epoch seconds, "
+    "`<object>_<YYYYMMDDTHHMMSSZ>_<full|delta>.<ext>`), else the load id of its first load (kept "
+    "when a changed file is reloaded); orders versions when a record has no updated-at.",
     "_loaded_at": "When the row was loaded.",
 }
 HEADER = "# Generated from dagster_project/lib/landing/contracts.py: do not edit by hand.\n"

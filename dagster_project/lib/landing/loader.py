@@ -18,6 +18,10 @@ row counts, extra columns, status; ``superseded_by`` is NULL for the current ver
 and ``load_rejects`` keeps every line that could not be loaded with its line, column and reason.
 Nothing is dropped silently: ``rows_loaded + rows_rejected == rows_received`` is checked per file,
 with ``rows_received`` counted independently of the typed parse.
+
+Content delivered before under another name (an old export sent again) is recorded as a
+'duplicate' and loads nothing; ``_source_seq`` is the export time in the file name where it has
+one, so "the latest export wins" never favours an old copy that arrives late.
 """
 
 from __future__ import annotations
@@ -29,12 +33,15 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.lib.landing.contracts import Contract
+from dagster_project.lib.landing.fingerprint import export_seq
 from dagster_project.lib.landing.manifest import (
     FileLoad,
     LoadResult,
     commit_batch,
     current_load,
+    delivered_before,
     ensure_raw_tables,
+    record_duplicate,
 )
 from dagster_project.lib.landing.readers import drop_temp_relations, fingerprint_file, parse_file
 
@@ -43,11 +50,12 @@ log = logging.getLogger(__name__)
 
 # ------------------------------------------------------------------------------------------ load
 def landing_files(contract: Contract, landing_root: Path) -> list[Path]:
-    """Files under the contract's landing folder with one of its extensions, by relative path."""
+    """Files under the contract's landing folder with one of its extensions, plain or gzipped
+    (``.csv.gz``, ``.json.gz``), by relative path."""
     folder = Path(landing_root) / contract.folder
     if not folder.is_dir():
         return []
-    extensions = tuple(e.lower() for e in contract.extensions)
+    extensions = tuple(e.lower() for e in contract.accepted_extensions)
     files = [p for p in folder.rglob("*") if p.is_file() and p.name.lower().endswith(extensions)]
     return sorted(files, key=lambda p: p.relative_to(folder).as_posix())
 
@@ -59,8 +67,9 @@ def load_object(
 
     Files are taken in sorted name order. An unchanged file (same sha256 as the current manifest
     row of its URI, the path relative to ``landing_root``) is skipped, so a re-run loads nothing;
-    a changed file replaces what its earlier version loaded. Each file commits on its own: a
-    ``LandingContractError`` stops the run at that file, files before it stay loaded.
+    a changed file replaces what its earlier version loaded; a file whose content another file
+    delivered before is recorded as a duplicate and loads nothing. Each file commits on its own:
+    a ``LandingContractError`` stops the run at that file, files before it stay loaded.
     """
     started = time.perf_counter()
     landing_root = Path(landing_root)
@@ -72,13 +81,34 @@ def load_object(
         uri = path.relative_to(landing_root).as_posix()
         fingerprint = fingerprint_file(path)
         current = current_load(con, contract.table, uri)
+        earlier = None
+        if current is None or current[1] != fingerprint.sha256:
+            earlier = delivered_before(con, contract.table, fingerprint.content_sha256, uri)
         if current is not None and current[1] == fingerprint.sha256:
             detail = FileLoad(
                 uri, "skipped", current[0], fingerprint.sha256, fingerprint.size_bytes
             )
+        elif earlier is not None:
+            log.warning(
+                "%s %s: the same content as %s (load %d), delivered again: nothing loaded",
+                contract.table,
+                uri,
+                earlier[1],
+                earlier[0],
+            )
+            detail = record_duplicate(
+                con,
+                contract,
+                uri,
+                sha256=fingerprint.sha256,
+                content_sha256=fingerprint.content_sha256,
+                size_bytes=fingerprint.size_bytes,
+                original_load_id=earlier[0],
+            )
         else:
             try:
                 batch = parse_file(con, contract, path, uri, fingerprint)
+                batch.source_seq = export_seq(path.name)
                 detail = commit_batch(con, contract, batch)
             except duckdb.Error as exc:  # name the file in engine errors too
                 raise RuntimeError(f"{path}: loading into {contract.table} failed: {exc}") from exc

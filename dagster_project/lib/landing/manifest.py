@@ -37,14 +37,18 @@ MANIFEST_COLUMNS: dict[str, str] = {
     "table_name": "VARCHAR NOT NULL",
     "source_uri": "VARCHAR NOT NULL",
     "size_bytes": "BIGINT",
-    "sha256": "VARCHAR NOT NULL",
+    "sha256": "VARCHAR NOT NULL",  # of the file as delivered (compressed or not)
     "rows_received": "BIGINT NOT NULL",
     "rows_loaded": "BIGINT NOT NULL",
     "rows_rejected": "BIGINT NOT NULL",
     "extra_columns": "VARCHAR[]",
-    "status": "VARCHAR NOT NULL",  # 'loaded' (first version) | 'replaced' (a changed source)
+    # 'loaded' (first version) | 'replaced' (a changed source) | 'duplicate' (content delivered
+    # before under another name: nothing loaded, see duplicate_of)
+    "status": "VARCHAR NOT NULL",
     "loaded_at": "TIMESTAMPTZ NOT NULL",
     "superseded_by": "BIGINT",  # load_id of the newer version; NULL = current version
+    "content_sha256": "VARCHAR",  # of the decompressed content (= sha256 for a plain file)
+    "duplicate_of": "BIGINT",  # a duplicate delivery: the load that delivered the content
 }
 
 REJECTS_COLUMNS: dict[str, str] = {
@@ -53,7 +57,10 @@ REJECTS_COLUMNS: dict[str, str] = {
     "source_uri": "VARCHAR NOT NULL",
     "line": "BIGINT",  # physical line in the file (CSV header = line 1)
     "column_name": "VARCHAR",
-    "error_type": "VARCHAR",  # DuckDB's CSV error types, 'MALFORMED JSON' or 'CAST'
+    # DuckDB's CSV error types (CAST, MISSING COLUMNS, TOO MANY COLUMNS, UNQUOTED VALUE,
+    # LINE SIZE OVER MAXIMUM, INVALID UNICODE), 'MALFORMED JSON', 'STRAY QUOTE', 'CONTROL
+    # CHARACTER', 'ROW RULE' (a contract row check) or 'TRUNCATED' (the file ends in the record)
+    "error_type": "VARCHAR",
     "reason": "VARCHAR",
     "raw_record": "VARCHAR",
     "rejected_at": "TIMESTAMPTZ NOT NULL",
@@ -78,6 +85,10 @@ class ParsedBatch:
     rejects_relation: str | None
     rows_received: int
     extra_columns: list[str] = field(default_factory=list)
+    content_sha256: str | None = None  # of the decompressed content, when it differs
+    # place in the export order (``_source_seq``), e.g. the export time in the file name; None:
+    # the load id of the source's first load (its arrival)
+    source_seq: int | None = None
 
 
 @dataclass
@@ -85,7 +96,7 @@ class FileLoad:
     """Outcome of one source in one run (counts are zero for a skipped, unchanged file)."""
 
     source_uri: str
-    status: Literal["loaded", "replaced", "skipped"]
+    status: Literal["loaded", "replaced", "skipped", "duplicate"]
     load_id: int | None
     sha256: str
     size_bytes: int | None
@@ -94,14 +105,16 @@ class FileLoad:
     rows_rejected: int = 0
     extra_columns: list[str] = field(default_factory=list)
     duration_seconds: float = 0.0
+    duplicate_of: int | None = None  # a duplicate delivery: the load that holds its content
 
 
 @dataclass
 class LoadResult:
     """Outcome of ``load_object`` for this run only.
 
-    ``files_loaded`` (new), ``files_replaced`` (changed) and ``files_skipped`` (unchanged) add up
-    to ``files_seen``; ``extra_columns`` maps each loaded file with unknown columns to their names.
+    ``files_loaded`` (new), ``files_replaced`` (changed), ``files_skipped`` (unchanged) and
+    ``files_duplicate`` (content delivered before under another name, nothing loaded) add up to
+    ``files_seen``; ``extra_columns`` maps each loaded file with unknown columns to their names.
     """
 
     table: str
@@ -109,6 +122,7 @@ class LoadResult:
     files_loaded: int = 0
     files_skipped: int = 0
     files_replaced: int = 0
+    files_duplicate: int = 0
     rows_received: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
@@ -121,6 +135,9 @@ class LoadResult:
         self.files_seen += 1
         if detail.status == "skipped":
             self.files_skipped += 1
+            return
+        if detail.status == "duplicate":
+            self.files_duplicate += 1
             return
         if detail.status == "replaced":
             self.files_replaced += 1
@@ -149,6 +166,7 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection, contracts: Iterable[Contra
     for table, columns in ((MANIFEST_TABLE, MANIFEST_COLUMNS), (REJECTS_TABLE, REJECTS_COLUMNS)):
         ddl = ", ".join(f"{_ident(c)} {t}" for c, t in columns.items())
         con.execute(f"CREATE TABLE IF NOT EXISTS {_qualified(table)} ({ddl})")
+        _add_missing_columns(con, table, columns)
     con.execute(
         f"CREATE VIEW IF NOT EXISTS {_qualified(CURRENT_FILES_VIEW)} AS SELECT * "
         f"FROM {_qualified(MANIFEST_TABLE)} WHERE superseded_by IS NULL"
@@ -157,18 +175,23 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection, contracts: Iterable[Contra
         wanted = {c.name: c.type for c in contract.columns} | LINEAGE_COLUMNS
         ddl = ", ".join(f"{_ident(c)} {t}" for c, t in wanted.items())
         con.execute(f"CREATE TABLE IF NOT EXISTS {_qualified(contract.table)} ({ddl})")
-        existing = {
-            r[0].lower()
-            for r in con.execute(
-                "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
-                [contract.schema, contract.object],
-            ).fetchall()
-        }
-        for name, type_ in wanted.items():
-            if name.lower() not in existing:
-                con.execute(
-                    f"ALTER TABLE {_qualified(contract.table)} ADD COLUMN {_ident(name)} {type_}"
-                )
+        _add_missing_columns(con, contract.table, wanted)
+
+
+def _add_missing_columns(con: duckdb.DuckDBPyConnection, table: str, wanted: dict) -> None:
+    """Add the columns a table created by an older version lacks (nullable, never retyped)."""
+    schema, _, name = table.partition(".")
+    existing = {
+        r[0].lower()
+        for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
+            [schema, name],
+        ).fetchall()
+    }
+    for column, type_ in wanted.items():
+        if column.lower() not in existing:
+            type_ = type_.replace(" NOT NULL", "")
+            con.execute(f"ALTER TABLE {_qualified(table)} ADD COLUMN {_ident(column)} {type_}")
 
 
 # ------------------------------------------------------------------------------------- manifest
@@ -198,8 +221,9 @@ def commit_batch(
     One transaction: if the source URI was loaded before, its raw rows and rejects are deleted and
     its manifest row is marked ``superseded_by`` the new load (status 'replaced'); then the rows
     (with ``_source_uri``, ``_load_id``, ``_source_seq``, ``_loaded_at``), the rejects and the
-    manifest row are
-    inserted. Raises ``ReconciliationError`` (and rolls back) unless loaded + rejected == received.
+    manifest row are inserted. ``_source_seq`` is ``batch.source_seq`` (the export time a file
+    name carries) or else the load id of the source's first load (a changed file keeps its
+    place). Raises ``ReconciliationError`` (and rolls back) unless loaded + rejected == received.
     Does not skip unchanged sources: callers decide that with ``current_load``.
     """
     started = time.perf_counter()
@@ -216,7 +240,9 @@ def commit_batch(
             "WHERE table_name = ? AND source_uri = ?",
             [contract.table, batch.source_uri],
         )
-        source_seq = int(first_load) if first_load is not None else load_id
+        source_seq = batch.source_seq
+        if source_seq is None:
+            source_seq = int(first_load) if first_load is not None else load_id
         if previous is not None:
             con.execute(f"DELETE FROM {table} WHERE _source_uri = ?", [batch.source_uri])
             con.execute(
@@ -258,7 +284,7 @@ def commit_batch(
             f"INSERT INTO {_qualified(MANIFEST_TABLE)} BY NAME SELECT ? AS load_id, "
             "? AS table_name, ? AS source_uri, ? AS size_bytes, ? AS sha256, ? AS rows_received, "
             "? AS rows_loaded, ? AS rows_rejected, ?::VARCHAR[] AS extra_columns, ? AS status, "
-            "? AS loaded_at",
+            "? AS loaded_at, ? AS content_sha256",
             [
                 load_id,
                 contract.table,
@@ -271,6 +297,7 @@ def commit_batch(
                 list(batch.extra_columns),
                 status,
                 loaded_at,
+                batch.content_sha256 or batch.sha256,
             ],
         )
         con.execute("COMMIT")
@@ -288,4 +315,82 @@ def commit_batch(
         rows_rejected=rows_rejected,
         extra_columns=list(batch.extra_columns),
         duration_seconds=time.perf_counter() - started,
+    )
+
+
+# ------------------------------------------------------------------------------------ duplicates
+def delivered_before(
+    con: duckdb.DuckDBPyConnection, table: str, content_sha256: str, source_uri: str
+) -> tuple[int, str] | None:
+    """``(load_id, source_uri)`` of the earliest load of another source that delivered the same
+    content (by checksum, current or superseded, with at least one row), or None."""
+    row = con.execute(
+        f"SELECT load_id, source_uri FROM {_qualified(MANIFEST_TABLE)} "
+        "WHERE table_name = ? AND source_uri <> ? AND status <> 'duplicate' "
+        "AND rows_received > 0 AND coalesce(content_sha256, sha256) = ? "
+        "ORDER BY load_id LIMIT 1",
+        [table, source_uri, content_sha256],
+    ).fetchone()
+    return None if row is None else (int(row[0]), str(row[1]))
+
+
+def record_duplicate(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    source_uri: str,
+    *,
+    sha256: str,
+    content_sha256: str,
+    size_bytes: int | None,
+    original_load_id: int,
+    loaded_at: datetime | None = None,
+) -> FileLoad:
+    """Record a source whose content an earlier load delivered already (an old export sent again
+    under a new name): a manifest row with status 'duplicate', no rows, ``duplicate_of`` the
+    earlier load. Loading it would let an old copy undo later corrections."""
+    loaded_at = loaded_at or datetime.now(UTC)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        previous = current_load(con, contract.table, source_uri)
+        load_id = int(_scalar(con, f"SELECT nextval('{LOAD_ID_SEQUENCE}')"))
+        if previous is not None:  # (a changed file whose new content is an older delivery)
+            con.execute(
+                f"DELETE FROM {_qualified(contract.table)} WHERE _source_uri = ?", [source_uri]
+            )
+            con.execute(
+                f"DELETE FROM {_qualified(REJECTS_TABLE)} WHERE table_name = ? AND source_uri = ?",
+                [contract.table, source_uri],
+            )
+            con.execute(
+                f"UPDATE {_qualified(MANIFEST_TABLE)} SET superseded_by = ? "
+                "WHERE table_name = ? AND source_uri = ? AND superseded_by IS NULL",
+                [load_id, contract.table, source_uri],
+            )
+        con.execute(
+            f"INSERT INTO {_qualified(MANIFEST_TABLE)} BY NAME SELECT ? AS load_id, "
+            "? AS table_name, ? AS source_uri, ? AS size_bytes, ? AS sha256, 0 AS rows_received, "
+            "0 AS rows_loaded, 0 AS rows_rejected, []::VARCHAR[] AS extra_columns, "
+            "'duplicate' AS status, ? AS loaded_at, ? AS content_sha256, ? AS duplicate_of",
+            [
+                load_id,
+                contract.table,
+                source_uri,
+                size_bytes,
+                sha256,
+                loaded_at,
+                content_sha256,
+                original_load_id,
+            ],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return FileLoad(
+        source_uri=source_uri,
+        status="duplicate",
+        load_id=load_id,
+        sha256=sha256,
+        size_bytes=size_bytes,
+        duplicate_of=original_load_id,
     )

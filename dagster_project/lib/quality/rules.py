@@ -12,6 +12,7 @@ from typing import Any
 import duckdb
 
 from dagster_project.lib.landing.contracts import LINEAGE_COLUMNS, META_SCHEMA
+from dagster_project.lib.landing.fingerprint import compression_of, open_text
 from dagster_project.lib.quality.findings import (
     EXAMPLES,
     Finding,
@@ -242,9 +243,10 @@ def check_rejects_and_truncation(
 
     The loader already keeps every unparseable line in ``raw_meta.load_rejects`` and reconciles
     loaded + rejected = received; this gate decides whether the rejects are tolerable (WARN
-    above ``reject_warn_rate``, ERROR above ``reject_error_rate``). A file whose last line is
-    unterminated *and* was rejected was cut off mid-record (a transfer that stopped): ERROR,
-    whatever the share, because the rows after the cut are missing without a trace.
+    above ``reject_warn_rate``, ERROR above ``reject_error_rate``). A file that ends inside its
+    last record (the loader's 'TRUNCATED' reject: no final newline and an incomplete record, or
+    an unterminated quote) was cut off (a transfer that stopped): ERROR, whatever the share,
+    because the rows after the cut are missing without a trace.
     """
     findings: list[Finding] = []
     for load in loads:
@@ -257,7 +259,6 @@ def check_rejects_and_truncation(
             """,
             [load.load_id],
         ).fetchall()
-        lines = sorted({r[0] for r in rejects if r[0] is not None})
         examples = [
             f"line {r[0]}"
             + (f" column {r[1]}" if r[1] else "")
@@ -286,10 +287,11 @@ def check_rejects_and_truncation(
                     f"{settings.reject_error_rate:.0%}), e.g. {'; '.join(examples[:2])}",
                 )
             )
-        truncated = _truncated_at(con, suite.table, load, lines, landing_root)
+        truncated = _truncated_at(con, suite.table, load, rejects, landing_root)
         if truncated is not None:
             last = [r for r in rejects if r[0] == truncated]
-            column, value = _cut_point(Path(landing_root) / load.source_uri, suite, last)
+            column, value = _cut_point(landing_root, load.source_uri, suite, last)
+            cause = last[0][3] if last[0][2] != "TRUNCATED" else last[0][3].split(" (DuckDB: ")[0]
             findings.append(
                 Finding(
                     check="load_completeness",
@@ -307,8 +309,8 @@ def check_rejects_and_truncation(
                     message=f"{suite.table}: {load.source_uri} ends in an incomplete record at "
                     f"line {truncated}"
                     + (f", cut inside column {column} ('{_short(value, 40)}')" if column else "")
-                    + f" (no final newline; the loader rejected it: {_short(last[0][3], 60)}): "
-                    "the file looks truncated and the rows after the cut are missing",
+                    + f" (the loader rejected it: {_short(cause, 90)}): the file looks truncated "
+                    "and the rows after the cut are missing",
                 )
             )
     return findings
@@ -318,15 +320,23 @@ def _truncated_at(
     con: duckdb.DuckDBPyConnection,
     table: str,
     load: PendingLoad,
-    reject_lines: list[int],
+    rejects: list[tuple],
     landing_root: Path | None,
 ) -> int | None:
-    """The line of the cut if the file's last line lacks its newline and was rejected."""
+    """The line of the cut: the loader's 'TRUNCATED' reject (a file that ends inside its last
+    record, whatever that record's last column), or for loads made before the loader marked
+    them, a rejected last line the file ends in without a newline."""
+    marked = [r[0] for r in rejects if r[2] == "TRUNCATED" and r[0] is not None]
+    if marked:
+        return marked[-1]
+    reject_lines = sorted({r[0] for r in rejects if r[0] is not None})
     if not reject_lines or landing_root is None or "://" in load.source_uri:
         return None
     path = Path(landing_root) / load.source_uri
     if not path.is_file() or path.stat().st_size != load.size_bytes or not load.size_bytes:
         return None  # the file changed or went away since it was loaded: nothing to read
+    if compression_of(path):
+        return None  # (compressed files were loaded by a loader that marks truncation)
     with path.open("rb") as fh:
         fh.seek(-1, 2)
         if fh.read(1) == b"\n":
@@ -338,21 +348,31 @@ def _truncated_at(
     return last_reject if last_loaded is None or last_reject > last_loaded else None
 
 
-def _cut_point(path: Path, suite: Suite, rejects: list[tuple]) -> tuple[str | None, str]:
+def _cut_point(
+    landing_root: Path | None, uri: str, suite: Suite, rejects: list[tuple]
+) -> tuple[str | None, str]:
     """The column a truncated record stops in, and its (cut) value.
 
-    CSV: DuckDB reports the fields it found ("Found: 17"), so the cut is in the 17th header
-    column. NDJSON: the last key the broken text still holds.
+    The loader's 'TRUNCATED' reject names the column. Otherwise, CSV: DuckDB reports the fields
+    it found ("Found: 17"), so the cut is in the 17th header column; NDJSON: the last key the
+    broken text still holds.
     """
     raw = str(rejects[0][4] or "")
+    named = next((r[1] for r in rejects if r[2] == "TRUNCATED" and r[1]), None)
     if suite.contract.format == "csv":
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            header = next(csv.reader(fh), [])
-        fields = next(csv.reader([raw]), [""])
+        fields = next(csv.reader([raw]), [""]) or [""]
+        if named:
+            return named, fields[-1]
+        header: list[str] = []
+        if landing_root is not None and "://" not in uri:
+            with open_text(Path(landing_root) / uri) as fh:
+                header = next(csv.reader(fh), [])
         found = [int(m.group(1)) for r in rejects if (m := re.search(r"Found: (\d+)", r[3] or ""))]
         if found and 0 < min(found) <= len(header):
             return header[min(found) - 1].strip(), fields[-1]
         return (rejects[0][1], fields[-1]) if rejects[0][1] else (None, raw[-40:])
+    if named:
+        return named, raw[-40:]
     keys = re.findall(r'"([^"\\]+)"\s*:', raw)
     return (keys[-1] if keys else None), raw[-40:]
 
@@ -378,6 +398,8 @@ def check_volume(
         [suite.table],
     ).fetchall()
     for load in loads:
+        if load.status == "duplicate":  # content already loaded under another name: no rows
+            continue
         previous = [h for h in history if h[3] == load.load_id]  # the version it replaced
         basis = "the version it replaced"
         if not previous:

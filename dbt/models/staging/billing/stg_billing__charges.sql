@@ -22,10 +22,11 @@ renamed as (
         failure_code,
 
         -- numerics
-        -- (minor_to_decimal divides in DOUBLE on DuckDB: cast back to decimal(18, 2))
-        cast({{ minor_to_decimal('amount') }} as decimal(18, 2)) as charge_amount,
+        -- (stripe_amount: minor units / 10 ^ the currency's exponent, seed currency_exponents)
+        {{ stripe_amount('amount', 'upper(trim(currency))') }} as charge_amount,
         amount as charge_amount_minor,
-        cast({{ minor_to_decimal('amount_refunded') }} as decimal(18, 2)) as refunded_amount,
+        {{ stripe_amount('amount_refunded', 'upper(trim(currency))') }}
+            as refunded_amount,
         amount_refunded as refunded_amount_minor,
 
         -- booleans

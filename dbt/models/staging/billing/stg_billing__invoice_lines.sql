@@ -4,6 +4,8 @@
     its invoice no longer has. -#}
 {%- set line_amount_minor = "cast(json_extract_string(line, '$.amount') as "
     ~ dbt.type_bigint() ~ ")" -%}
+{%- set line_currency =
+    "upper(trim(coalesce(json_extract_string(line, '$.currency'), currency)))" -%}
 
 with
 
@@ -30,12 +32,12 @@ renamed as (
         id as invoice_id,
 
         -- strings
-        upper(trim(coalesce(json_extract_string(line, '$.currency'), currency))) as currency,
+        {{ line_currency }} as currency,
         json_extract_string(line, '$.description') as description,
 
         -- numerics
-        -- (minor_to_decimal divides in DOUBLE on DuckDB: cast back to decimal(18, 2))
-        cast({{ minor_to_decimal(line_amount_minor) }} as decimal(18, 2)) as line_amount,
+        -- (stripe_amount: minor units / 10 ^ the currency's exponent, seed currency_exponents)
+        {{ stripe_amount(line_amount_minor, line_currency) }} as line_amount,
         {{ line_amount_minor }} as line_amount_minor,
         cast(json_extract_string(line, '$.quantity') as {{ dbt.type_bigint() }}) as quantity,
 

@@ -22,12 +22,12 @@ renamed as (
         upper(trim(currency)) as currency,
 
         -- numerics
-        -- (minor_to_decimal divides in DOUBLE on DuckDB: cast back to decimal(18, 2))
-        cast({{ minor_to_decimal('amount_due') }} as decimal(18, 2)) as amount_due,
+        -- (stripe_amount: minor units / 10 ^ the currency's exponent, seed currency_exponents)
+        {{ stripe_amount('amount_due', 'upper(trim(currency))') }} as amount_due,
         amount_due as amount_due_minor,
-        cast({{ minor_to_decimal('amount_paid') }} as decimal(18, 2)) as amount_paid,
+        {{ stripe_amount('amount_paid', 'upper(trim(currency))') }} as amount_paid,
         amount_paid as amount_paid_minor,
-        cast({{ minor_to_decimal('total') }} as decimal(18, 2)) as total_amount,
+        {{ stripe_amount('total', 'upper(trim(currency))') }} as total_amount,
         total as total_amount_minor,
 
         -- timestamps

@@ -21,8 +21,8 @@ renamed as (
         lower(status) as refund_status,
 
         -- numerics
-        -- (minor_to_decimal divides in DOUBLE on DuckDB: cast back to decimal(18, 2))
-        cast({{ minor_to_decimal('amount') }} as decimal(18, 2)) as refund_amount,
+        -- (stripe_amount: minor units / 10 ^ the currency's exponent, seed currency_exponents)
+        {{ stripe_amount('amount', 'upper(trim(currency))') }} as refund_amount,
         amount as refund_amount_minor,
 
         -- timestamps

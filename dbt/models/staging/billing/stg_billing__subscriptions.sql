@@ -25,9 +25,9 @@ renamed as (
         lower(json_extract_string(items, '$.data[0].price.recurring.interval')) as billing_interval,
 
         -- numerics
-        -- (from items.data[0]; unit_amount is in the smallest currency unit)
-        -- (minor_to_decimal divides in DOUBLE on DuckDB: cast back to decimal(18, 2))
-        cast({{ minor_to_decimal(unit_amount_minor) }} as decimal(18, 2)) as unit_amount,
+        -- (from items.data[0]; unit_amount is in the smallest currency unit: stripe_amount
+        -- divides by 10 ^ the currency's exponent, seed currency_exponents)
+        {{ stripe_amount(unit_amount_minor, 'upper(trim(currency))') }} as unit_amount,
         {{ unit_amount_minor }} as unit_amount_minor,
         cast(
             json_extract_string(items, '$.data[0].quantity') as {{ dbt.type_bigint() }}
