@@ -323,7 +323,8 @@ def test_money_and_currencies_are_normalised(con):
             if col.endswith("_at"):
                 assert data_type == "TIMESTAMP", (model, col)  # naive UTC
         for name in money.get(model, []):
-            assert cols[name] == "DECIMAL(18,2)" and cols[f"{name}_minor"] == "BIGINT"
+            # in the billing currency: thousandths for three-decimal currencies (KWD, BHD, ...)
+            assert cols[name] == "DECIMAL(18,3)" and cols[f"{name}_minor"] == "BIGINT"
             bad = _one(
                 con,
                 f"select count(*) from staging.{model} where {name} * 100 <> {name}_minor",

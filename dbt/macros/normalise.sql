@@ -37,6 +37,27 @@
     nullif(split_part({{ column }}, '@', 2), '')
 {%- endmacro %}
 
+{#- A company name as two systems spell it, for an exact comparison: lower-case; '.' and "'"
+    dropped (so "S.A." is "sa"); every other punctuation mark or symbol a space; whitespace
+    collapsed and trimmed; then trailing legal-form words removed, repeatedly ("Acme Holdings
+    Co., Ltd." -> "acme holdings"). The legal forms: inc, incorporated, corp, corporation, co,
+    company, llc, llp, lp, ltd, limited, plc, gmbh, ag, kg, sa, sas, sarl, srl, spa, bv, nv,
+    pty, pte. A name that is only a legal form keeps it; an empty name is null. -#}
+{% macro normalize_company_name(column) -%}
+    nullif(trim(regexp_replace(
+        trim(regexp_replace(
+            regexp_replace(
+                regexp_replace(lower({{ column }}), '[.'']', '', 'g'),
+                '[\pP\pS]', ' ', 'g'
+            ),
+            '\s+', ' ', 'g'
+        )),
+        '(\s(inc|incorporated|corp|corporation|co|company|llc|llp|lp|ltd|limited|plc|gmbh|ag|kg|sa|sas|sarl|srl|spa|bv|nv|pty|pte))+$',
+        '',
+        'g'
+    )), '')
+{%- endmacro %}
+
 {#- One query-string parameter of a URL, e.g. url_param('page_url', 'utm_source'). -#}
 {% macro url_param(column, name) -%}
     nullif(regexp_extract({{ column }}, '[?&]{{ name }}=([^&#]*)', 1), '')
@@ -45,6 +66,31 @@
 {#- Amount in the smallest currency unit (cents) as a decimal amount. -#}
 {% macro minor_to_decimal(column) -%}
     cast({{ column }} * 0.01 as decimal(18, 2))
+{%- endmacro %}
+
+{#- A Stripe amount (an integer in the currency's smallest unit) as a decimal amount in the
+    currency's major unit, decimal(18, 3): cents for USD (12345 -> 123.450), whole yen for JPY
+    (12000 -> 12000.000), thousandths for KWD (12345 -> 12.345). The exponent comes from the
+    seed currency_exponents (a scalar lookup on the seed, not a join of two sources); a currency
+    the seed lacks gives null, never a silent /100, and the relationships tests of the staged
+    currency columns fail. Decimal arithmetic, exact: no DOUBLE on the way. -#}
+{% macro stripe_amount(column, currency) -%}
+    cast({{ column }} * case (
+        -- (the seed's column renamed: an unqualified `currency` is the model's column)
+        select currency_exponents.stripe_exponent
+        from (
+            select
+                currency as exponent_currency,
+                stripe_exponent
+            from {{ ref('currency_exponents') }}
+        ) as currency_exponents
+        where currency_exponents.exponent_currency = {{ currency }}
+    )
+        when 0 then 1.000
+        when 1 then 0.100
+        when 2 then 0.010
+        when 3 then 0.001
+    end as decimal(18, 3))
 {%- endmacro %}
 
 {#- Keep the newest version of every key: `qualify` over the lineage columns the loader writes. -#}

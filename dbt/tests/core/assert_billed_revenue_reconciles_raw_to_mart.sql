@@ -3,7 +3,9 @@
 -- 1. Per billing currency, the paid invoices of raw_billing.invoices (newest version of each
 --    invoice, status paid with a paid_at time) and the succeeded refunds of
 --    raw_billing.refunds equal, in number and in minor units, the invoice_paid and refund
---    money movements of int_revenue_events_converted.
+--    money movements of int_revenue_events_converted. The decimal amounts go back to minor
+--    units with the currency's exponent (seed currency_exponents: x1 for JPY, x100 for USD,
+--    x1000 for KWD); a currency the seed lacks has no minor units and does not reconcile.
 -- 2. In the reporting currency, those movements add up to the gross billed, refunded and net
 --    billed amounts and the paid-invoice count of marts.customer_revenue, and every one of
 --    them has a reporting amount (a currency without an exchange rate would drop out of the
@@ -72,17 +74,28 @@ events as (
 
 ),
 
+exponents as (
+
+    select
+        currency,
+        cast(power(10, stripe_exponent) as bigint) as minor_units_per_unit
+    from {{ ref('currency_exponents') }}
+
+),
+
 event_movements as (
 
     select
-        event_type,
-        currency,
+        events.event_type,
+        events.currency,
         count(*) as movements,
-        cast(sum(amount) * 100 as bigint) as amount_minor,
-        sum(amount_reporting) as amount_reporting,
-        count(*) - count(amount_reporting) as without_reporting_amount
+        cast(sum(events.amount * exponents.minor_units_per_unit) as bigint) as amount_minor,
+        sum(events.amount_reporting) as amount_reporting,
+        count(*) - count(events.amount_reporting) as without_reporting_amount
     from events
-    group by event_type, currency
+    left join exponents
+        on events.currency = exponents.currency
+    group by events.event_type, events.currency
 
 ),
 
