@@ -558,3 +558,7 @@ def test_return_ratios_follow_from_the_sums_and_zero_spend_gives_null(con):
     unpaid = [r for r in rows if r["spend_amount"] == 0]
     assert unpaid
     assert all(r["roas_pipeline"] is None and r["roas_bookings"] is None for r in unpaid)
+    # no spend: no cost per result and no payback (n/a), never a cost of zero
+    for r in unpaid:
+        assert r["cost_per_lead"] is None and r["cost_per_opportunity"] is None, r["channel"]
+        assert r["cac"] is None and r["payback_months"] is None, r["channel"]

@@ -1,14 +1,16 @@
 {#- The return ratios of marketing_return and marketing_return_by_channel, from the columns
     spend_amount, leads, opportunities, won_deals, pipeline_amount, bookings_amount and
-    billed_revenue_amount of `relation`. A division by zero is null, never an error. Payback
+    billed_revenue_amount of `relation`. A division by zero is null, never an error, and so is a
+    cost ratio (cost per lead, per opportunity, CAC) or payback of a channel without spend: a
+    channel that spent nothing has no cost per result (n/a), not a cost of zero. Payback
     months: spend over the monthly recurring revenue of the won deals (bookings spread over
     `contract_months`). -#}
 {% macro return_ratios(relation, contract_months) -%}
-    cast({{ relation }}.spend_amount / nullif({{ relation }}.leads, 0) as decimal(18, 2))
+    cast(nullif({{ relation }}.spend_amount, 0) / nullif({{ relation }}.leads, 0) as decimal(18, 2))
             as cost_per_lead,
-        cast({{ relation }}.spend_amount / nullif({{ relation }}.opportunities, 0) as decimal(18, 2))
+        cast(nullif({{ relation }}.spend_amount, 0) / nullif({{ relation }}.opportunities, 0) as decimal(18, 2))
             as cost_per_opportunity,
-        cast({{ relation }}.spend_amount / nullif({{ relation }}.won_deals, 0) as decimal(18, 2))
+        cast(nullif({{ relation }}.spend_amount, 0) / nullif({{ relation }}.won_deals, 0) as decimal(18, 2))
             as cac,
         cast({{ relation }}.pipeline_amount as double) / nullif({{ relation }}.spend_amount, 0)
             as roas_pipeline,
@@ -16,7 +18,7 @@
             as roas_bookings,
         cast({{ relation }}.billed_revenue_amount as double)
             / nullif({{ relation }}.spend_amount, 0) as roas_billed_revenue,
-        cast({{ relation }}.spend_amount as double)
+        cast(nullif({{ relation }}.spend_amount, 0) as double)
             / nullif(cast({{ relation }}.bookings_amount as double) / {{ contract_months }}, 0)
             as payback_months
 {%- endmacro %}
