@@ -15,6 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dagster_project.lib.env import SettingsError
+from dagster_project.lib.env import flag as _flag
+from dagster_project.lib.env import number as _number
+from dagster_project.lib.env import text as _text
 from dagster_project.lib.paths import REPO_ROOT
 from dagster_project.lib.quality.suite import Settings as QualitySettings
 
@@ -43,32 +47,6 @@ DAGSTER_HOME_ENV = "DAGSTER_HOME"
 
 SECRET_ENVS = (WEBHOOK_ENV, POSTGRES_DSN_ENV, POSTGRES_READER_PASSWORD_ENV, PII_SALT_ENV)
 PII_MODES = ("hash", "mask", "none")
-
-
-class SettingsError(ValueError):
-    """An environment variable has a value the warehouse cannot use."""
-
-
-def _text(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
-    value = (env.get(name) or "").strip()
-    return value or default
-
-
-def _number(env: Mapping[str, str], name: str, default: float, minimum: float = 0) -> float:
-    raw = _text(env, name)
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name}={raw!r}: expected a number") from None
-    if value < minimum:
-        raise SettingsError(f"{name}={raw!r}: must be at least {minimum}")
-    return value
-
-
-def _flag(env: Mapping[str, str], name: str) -> bool:
-    return (_text(env, name) or "").lower() in {"1", "true", "yes", "on"}
 
 
 def _path(env: Mapping[str, str], name: str, default: Path) -> Path:

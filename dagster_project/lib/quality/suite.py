@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 import yaml
 
+from dagster_project.lib.env import number
 from dagster_project.lib.landing.contracts import CONTRACTS, LINEAGE_COLUMNS, Contract
 
 SUITES_DIR = Path(__file__).with_name("suites")
@@ -284,13 +285,7 @@ VOLUME_DROP_ENV = "RJW_QUALITY_VOLUME_DROP"
 
 
 def _env_float(env: Mapping[str, str], name: str, default: float) -> float:
-    value = (env.get(name) or "").strip()
-    if not value:
-        return default
-    try:
-        return float(value)
-    except ValueError:
-        raise SuiteError(f"{name}={value!r} is not a number") from None
+    return number(env, name, default, minimum=None)
 
 
 @dataclass(frozen=True)
