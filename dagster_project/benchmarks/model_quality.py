@@ -11,7 +11,7 @@ Scores (``dagster_project.lib.model_quality``):
    (``truth/opportunities.parquet``, weighted by the deal's amount in the warehouse: the truth
    has no amounts, and the amount is not in dispute), and the total absolute deviation;
 2. per deal, marketing- vs sales-sourced and the sourcing channel of
-   ``intermediate.int_opportunities_sourced`` against the truth.
+   ``marts.opportunity_journeys`` (where sourcing is defined) against the truth.
 
 With ``--accounts`` it generates a world of that size into a temporary folder (or
 ``--workdir``), runs the ``warehouse_build`` job of the real code location on it (as
@@ -53,7 +53,7 @@ def read_frames(warehouse: Path, truth: Path) -> dict[str, pd.DataFrame]:
         ).df()
         sourced = con.execute(
             "select opportunity_id, sourced_by, sourcing_channel, amount_reporting as amount "
-            "from intermediate.int_opportunities_sourced"
+            "from marts.opportunity_journeys"
         ).df()
         truth_deals = con.execute(
             "select opportunity_id, sourced_by, true_channel from read_parquet(?)",

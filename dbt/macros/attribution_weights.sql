@@ -5,8 +5,9 @@
 
 {#- The role columns of every eligible touch and its time-decay weight, for a select over
     touches with `position`, `channel` and `touched_at`.
-    milestones: per role after 'first', the column holding the milestone's time; the last touch
-        at or before it holds the role (no touch at or before it: nobody holds it).
+    milestones: per role after 'first', the condition a touch must meet to hold it (e.g.
+        'touched_at <= opportunity_created_at'); the last touch meeting it holds the role (no
+        touch meets it: nobody holds it).
     converted_at: the column holding the conversion's time (time_decay: a touch half-life
         `attribution_half_life_days` older than the conversion weighs half).
     conversion_window: a named window partitioned by conversion. -#}
@@ -18,9 +19,9 @@
             max(position) filter (where channel <> 'direct') over {{ conversion_window }},
             count(*) over {{ conversion_window }}
         ) as is_last_non_direct,
-        {%- for role, column in milestones.items() %}
+        {%- for role, condition in milestones.items() %}
         coalesce(
-            position = max(position) filter (where touched_at <= {{ column }})
+            position = max(position) filter (where {{ condition }})
                 over {{ conversion_window }},
             false
         ) as is_{{ role }},

@@ -1,17 +1,21 @@
 {#-
-    Journeys that did not (yet) produce an opportunity: accounts with touches but no
-    opportunity, and identified people without an account who have touches. Data-driven
-    attribution compares them with the converting journeys. Anonymous touches (ad clicks no
-    form ever identified) belong to no journey.
+    Journeys that did not (yet) produce an opportunity, for data-driven attribution to compare
+    with the converting ones, at the level the deal journeys have (journey_touches):
+    - people-based journeys (the default): every identified person with touches who is none of
+      any deal's people (int_opportunity_people_linked), one journey each;
+    - account-based journeys (dbt var `journey_account_based`): accounts with touches but no
+      opportunity, and identified people without an account who have touches.
+    Anonymous touches (ad clicks no form ever identified) belong to no journey.
 -#}
 
 with
 
+{% if var('journey_account_based', false) %}
 touches as (
 
     select * from {{ ref('touchpoints') }}
-    where person_key is not null
-        or account_id is not null
+    where not is_follow_up_of_ad_click
+        and (person_key is not null or account_id is not null)
 
 ),
 
@@ -37,6 +41,34 @@ keyed as (
         )
 
 ),
+{% else %}
+touches as (
+
+    select * from {{ ref('touchpoints') }}
+    where not is_follow_up_of_ad_click
+        and person_key is not null
+
+),
+
+deal_people as (
+
+    select distinct person_key from {{ ref('int_opportunity_people_linked') }}
+
+),
+
+keyed as (
+
+    select
+        'person:' || touches.person_key as journey_key,
+        'person' as journey_level,
+        touches.*
+    from touches
+    left join deal_people
+        on touches.person_key = deal_people.person_key
+    where deal_people.person_key is null
+
+),
+{% endif %}
 
 -- the last window of each journey, as long as a converting journey's lookback, so converting
 -- and non-converting paths compare like with like in data-driven attribution

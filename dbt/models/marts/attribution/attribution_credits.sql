@@ -2,15 +2,18 @@
     Rule-based multi-touch attribution: one row per conversion x eligible touch x model, with
     the touch's credit fraction and credited amount (reporting currency).
 
-    Eligible touches are the marketing touches of the opportunity's journey (journey_touches)
-    at or before the conversion. Models: first_touch, last_touch, last_non_direct (the last
-    touch whose channel is not direct; the last touch if all are direct), linear, time_decay
-    (weight 0.5 ^ (age / half-life), var attribution_half_life_days), u_shaped (first touch and
-    lead-creation touch), w_shaped (+ opportunity-creation touch) and full_path (+ closed-won
-    touch), with role weights from dbt vars. A touch holding several roles gets their sum; the
-    share of "the touches in between" is split evenly among touches that hold no role; weights
-    of roles no touch holds (e.g. no lead, or no touch in between) are redistributed pro rata by
-    normalising. Ties in time are ordered by the journey sequence (then touch id).
+    Eligible touches are the attributed marketing touches of the opportunity's journey
+    (journey_touches: its people's touches; account influence only with
+    `journey_account_based`) at or before the conversion. Models: first_touch, last_touch,
+    last_non_direct (the last touch whose channel is not direct; the last touch if all are
+    direct), linear, time_decay (weight 0.5 ^ (age / half-life), var
+    attribution_half_life_days), u_shaped (first touch and lead-creation touch: the source
+    person's last touch at or before their first lead), w_shaped (+ opportunity-creation
+    touch) and full_path (+ closed-won touch), with role weights from dbt vars. A touch
+    holding several roles gets their sum; the share of "the touches in between" is split
+    evenly among touches that hold no role; weights of roles no touch holds (e.g. no lead, or
+    no touch in between) are redistributed pro rata by normalising. Ties in time are ordered
+    by the journey sequence (then touch id).
 
     Credited amounts are rounded to the cent with the largest-remainder method, so they add up
     to the conversion amount exactly. A conversion without an eligible touch gets one row per
@@ -54,6 +57,7 @@ eligible as (
         journey.sub_channel,
         journey.crm_campaign_id,
         journey.ad_campaign_key,
+        journey.is_source_person_touch,
         milestones.lead_created_at,
         milestones.opportunity_created_at,
         case when conversions.conversion_type <> 'pipeline' then milestones.won_at end
@@ -61,6 +65,7 @@ eligible as (
     from conversions
     inner join {{ ref('journey_touches') }} as journey
         on conversions.opportunity_id = journey.opportunity_id
+        and journey.is_attributed
         and journey.is_marketing_touch
         and conversions.converted_at >= journey.touched_at
     inner join milestones
@@ -83,9 +88,9 @@ positioned as (
     'positioned',
     'conversion_id',
     {
-        'lead_creation': 'lead_created_at',
-        'opportunity_creation': 'opportunity_created_at',
-        'closed_won': 'won_at',
+        'lead_creation': 'is_source_person_touch and touched_at <= lead_created_at',
+        'opportunity_creation': 'touched_at <= opportunity_created_at',
+        'closed_won': 'touched_at <= won_at',
     },
     'converted_at',
 ) }},

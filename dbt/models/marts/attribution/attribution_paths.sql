@@ -50,7 +50,11 @@ lost as (
         o.opportunity_id,
         coalesce(
             string_agg(journey.channel, ' > ' order by journey.touch_sequence)
-            filter (where journey.is_marketing_touch and journey.touched_at <= o.closed_at),
+            filter (
+                where journey.is_attributed
+                    and journey.is_marketing_touch
+                    and journey.touched_at <= o.closed_at
+            ),
             ''
         ) as path
     from {{ ref('opportunities') }} as o

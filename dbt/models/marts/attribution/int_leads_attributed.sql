@@ -80,7 +80,7 @@ eligible as (
 {{ attribution_weighted_ctes(
     'eligible',
     'person_key',
-    {'lead_creation': 'lead_created_at'},
+    {'lead_creation': 'touched_at <= lead_created_at'},
     'lead_created_at',
 ) }},
 

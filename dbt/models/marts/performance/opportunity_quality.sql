@@ -1,6 +1,7 @@
 {#-
-    Opportunity quality by sourcing channel (int_opportunities_sourced: the channel of the
-    first touch before creation when that is a marketing touch, else '(sales-sourced)'):
+    Opportunity quality by sourcing channel (opportunity_journeys: the channel of the first
+    touch of the person whose lead created the deal, when a marketing touch created that lead;
+    else '(sales-sourced)'):
     counts by outcome, win rate (won / closed), average deal size of won deals and of all
     deals, pipeline and bookings in the reporting currency, and the median sales cycle (days
     from creation to the win, won deals only).
@@ -10,7 +11,7 @@ with
 
 opportunities as (
 
-    select * from {{ ref('int_opportunities_sourced') }}
+    select * from {{ ref('opportunity_journeys') }}
 
 ),
 

@@ -1,12 +1,11 @@
 {#-
     Sourced versus influenced pipeline per month of opportunity creation, in the reporting
-    currency (int_opportunities_sourced, journeys of journey_touches):
-    - marketing-sourced: the first touch of the journey before the opportunity was created is
-      a marketing touch;
-    - sales-sourced: every other opportunity (first touch a sales activity, or no touch before
-      creation), so marketing-sourced + sales-sourced = all pipeline;
-    - marketing-influenced: any marketing touch in the journey (before or during the deal),
-      which includes every marketing-sourced opportunity.
+    currency, from the sourcing of opportunity_journeys (defined there once):
+    - marketing-sourced: the lead the deal came from was created by a marketing touch;
+    - sales-sourced: every other opportunity, so marketing-sourced + sales-sourced = all
+      pipeline;
+    - marketing-influenced: any marketing touch of the deal's people in the journey (before or
+      during the deal), which includes every marketing-sourced opportunity.
 -#}
 
 with
@@ -15,8 +14,8 @@ opportunities as (
 
     select
         *,
-        cast({{ dbt.date_trunc('month', 'created_at') }} as date) as pipeline_month
-    from {{ ref('int_opportunities_sourced') }}
+        cast({{ dbt.date_trunc('month', 'opportunity_created_at') }} as date) as pipeline_month
+    from {{ ref('opportunity_journeys') }}
 
 ),
 
