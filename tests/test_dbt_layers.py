@@ -73,5 +73,5 @@ def test_core_entities_and_data_driven_credit_keep_their_served_names(manifest):
     ):
         assert where[name] == ("core", "marts"), name
     assert where["data_driven_channel_credit"] == ("marts", "attribution")
-    for name in ("int_conversions_unioned", "int_leads_attributed", "int_opportunities_sourced"):
+    for name in ("int_conversions_unioned", "int_leads_attributed"):
         assert where[name] == ("marts", "intermediate"), name

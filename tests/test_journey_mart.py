@@ -134,10 +134,26 @@ def test_billing_customers_map_to_the_right_accounts(con):
     )
 
 
-def test_a_known_opportunity_journey_has_its_contacts_touches_in_order(con):
-    """The marketing-sourced won deal with the most touches: every form, email click, captured
-    ad click and sales activity of its contacts (true people) inside the window is in its
-    journey, in time order."""
+KNOWABLE_TOUCHES = """
+    -- every touch the warehouse can know, with its true person: an ad click is knowable only
+    -- when a form captured its click id, and that form is the same interaction as the click
+    -- (the journey counts the click)
+    select u.touchpoint_id, u.touched_at, tr.person_id
+    from intermediate.int_touchpoints_unioned u
+    join truth_types tt on tt.record_type = u.record_type
+    join truth_records tr on tr.object = tt.object and tr.record_id = u.record_id
+    where (u.record_type <> 'ad_click' or u.record_id in (
+            select click_id from staging.stg_crm__form_submissions))
+        and u.same_interaction_as is null
+"""
+
+
+def test_a_known_opportunity_journey_has_its_peoples_touches_in_order(con):
+    """The marketing-sourced won deal with the most touches: every knowable touch of its
+    people (the true people on its contact roles and of the lead converted into it) from 90
+    days before creation to the close is attributed in its journey, in time order; the source
+    person's first touch is there however old; touches by anyone else at the account are only
+    account influence."""
     opp, account, created, end = con.execute("""
         select o.opportunity_id, o.account_id, o.created_at, o.closed_at
         from marts.opportunities o
@@ -145,62 +161,85 @@ def test_a_known_opportunity_journey_has_its_contacts_touches_in_order(con):
         join marts.opportunity_journeys j using (opportunity_id)
         where t.sourced_by = 'marketing' and o.is_won
         order by j.touches desc, o.opportunity_id limit 1""").fetchone()
+    deal_people = """
+        select tr.person_id
+        from staging.stg_crm__opportunity_contact_roles r
+        join truth_records tr on tr.object = 'contacts' and tr.record_id = r.contact_id
+        where r.opportunity_id = $opp
+        union
+        select tr.person_id
+        from staging.stg_crm__leads l
+        join truth_records tr on tr.object = 'leads' and tr.record_id = l.lead_id
+        where l.converted_opportunity_id = $opp
+    """
     expected = con.execute(
-        """
-        with contact_people as (
-            select distinct tr.person_id
-            from staging.stg_crm__opportunity_contact_roles r
-            join truth_records tr on tr.object = 'contacts' and tr.record_id = r.contact_id
-            where r.opportunity_id = ?
-        )
-        select u.touchpoint_id
-        from intermediate.int_touchpoints_unioned u
-        join truth_types tt on tt.record_type = u.record_type
-        join truth_records tr on tr.object = tt.object and tr.record_id = u.record_id
-        where tr.person_id in (select person_id from contact_people)
-            and u.touched_at >= ? - interval 90 day and u.touched_at <= ?
-            -- an ad click is knowable only when a form captured its click id, and that form
-            -- is the same interaction as the click (the journey counts the click)
-            and (u.record_type <> 'ad_click' or u.record_id in (
-                select click_id from staging.stg_crm__form_submissions))
-            and u.same_interaction_as is null
-        order by u.touched_at, u.touchpoint_id""",
-        [opp, created, end],
+        f"""
+        with knowable as ({KNOWABLE_TOUCHES})
+        select touchpoint_id from knowable
+        where person_id in ({deal_people})
+            and touched_at >= $created - interval 90 day and touched_at <= $end
+        order by touched_at, touchpoint_id""",
+        {"opp": opp, "created": created, "end": end},
     ).fetchall()
+    source_first = con.execute(
+        f"""
+        with knowable as ({KNOWABLE_TOUCHES})
+        select touchpoint_id from knowable
+        where person_id = (
+            select tr.person_id from staging.stg_crm__leads l
+            join truth_records tr on tr.object = 'leads' and tr.record_id = l.lead_id
+            where l.converted_opportunity_id = $opp limit 1)
+        order by touched_at, touchpoint_id limit 1""",
+        {"opp": opp},
+    ).fetchone()[0]
     journey = con.execute(
         """select touchpoint_id, touched_at, touch_sequence, is_first_touch,
-                  is_opportunity_creation_touch, is_closed_won_touch
+                  is_opportunity_creation_touch, is_closed_won_touch, is_attributed,
+                  is_account_influence, account_id
            from marts.journey_touches where opportunity_id = ? order by touch_sequence""",
         [opp],
     ).fetchall()
-    ids = [r[0] for r in journey]
+    attributed = [r for r in journey if r[6]]
+    ids = [r[0] for r in attributed]
     assert expected and set(t for (t,) in expected) <= set(ids)
-    # ordered by time, numbered 1..n, with one of each milestone
+    assert source_first in ids
+    # every row is either the deal's people (attributed) or account influence, never both
+    assert all(r[6] != r[7] for r in journey)
+    assert all(r[8] == account for r in journey if r[7])
+    # ordered by time, numbered 1..n, with one of each milestone among the attributed
     assert [r[2] for r in journey] == list(range(1, len(journey) + 1))
     assert [r[1] for r in journey] == sorted(r[1] for r in journey)
-    assert journey[0][3] and sum(r[3] for r in journey) == 1
+    assert attributed[0][3] and sum(r[3] for r in journey) == 1
     assert sum(r[4] for r in journey) == 1 and sum(r[5] for r in journey) == 1
-    # the contacts' touches keep their relative order inside the journey
+    # the people's touches keep their relative order inside the journey
     positions = [ids.index(t) for (t,) in expected]
     assert positions == sorted(positions)
-    assert all(r[1] >= created - timedelta(days=90) for r in journey)
-    assert {
-        t
-        for (t,) in con.execute(
-            "select distinct account_id from marts.journey_touches where opportunity_id = ?"
-            " and account_id is not null",
-            [opp],
-        ).fetchall()
-    } <= {account}
 
 
-def test_lookback_window_bounds_every_journey(con):
+def test_lookback_bounds_only_the_middle_touches(con):
+    """Nothing after the close; before the lookback window only a person's first touch or the
+    source person's touches up to their lead; account influence only inside the window."""
     outside = con.execute("""
+        with first_touches as (
+            select j.opportunity_id, j.person_key, min(j.touched_at) as first_at
+            from marts.journey_touches j where not j.is_account_influence
+            group by all
+        )
         select count(*) from marts.journey_touches j
         join marts.opportunities o using (opportunity_id)
-        where j.touched_at < o.created_at - interval 90 day
-            or (o.closed_at is not null and j.touched_at > o.closed_at)""").fetchone()[0]
+        left join first_touches f using (opportunity_id, person_key)
+        where (o.closed_at is not null and j.touched_at > o.closed_at)
+            or (j.touched_at < o.created_at - interval 90 day
+                and (j.is_account_influence
+                     or not (j.touched_at = f.first_at
+                             or (j.is_source_person_touch
+                                 and j.touched_at <= j.lead_created_at))))""").fetchone()[0]
     assert outside == 0
+    # and the rule matters: some journeys keep a first touch older than the window
+    assert con.execute("""
+        select count(*) from marts.journey_touches j
+        join marts.opportunities o using (opportunity_id)
+        where j.is_attributed and j.touched_at < o.created_at - interval 90 day""").fetchone()[0] > 0
 
 
 def test_channels_come_from_the_taxonomy(con):

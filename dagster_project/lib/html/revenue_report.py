@@ -24,6 +24,7 @@ from dagster_project.lib.html import charts
 from dagster_project.lib.html.charts import Series
 from dagster_project.lib.html.render import render_template
 from dagster_project.lib.serving.report_data import (
+    NO_MARKETING_TOUCH,
     Headline,
     ReportData,
     safe_ratio,
@@ -71,15 +72,22 @@ def ratio(value: float | None) -> str:
     return "n/a" if value is None else f"{value:,.2f}×"
 
 
+def count(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.0f}"
+
+
 def hours(value: float | None) -> str:
     return "n/a" if value is None else f"{value:,.1f} h"
 
 
 def display(headline: Headline, currency: str) -> str:
     """The headline's value as shown on the page."""
-    return {"money": lambda v: money(v, currency), "percent": percent, "ratio": ratio}.get(
-        headline.kind, hours
-    )(headline.value)
+    return {
+        "money": lambda v: money(v, currency),
+        "percent": percent,
+        "ratio": ratio,
+        "count": count,
+    }.get(headline.kind, hours)(headline.value)
 
 
 def model_name(model: str) -> str:
@@ -182,7 +190,7 @@ def _roi(data: ReportData) -> dict[str, Any]:
     cur = data.currency
     rows = [
         [
-            r.channel,
+            f"{r.channel}: not marketing return" if r.channel in NO_MARKETING_TOUCH else r.channel,
             money(r.spend, cur),
             "n/a" if r.leads is None else f"{r.leads:,.1f}",
             money(r.pipeline, cur),
@@ -310,6 +318,44 @@ def _quality(data: ReportData) -> dict[str, Any]:
     }
 
 
+# what each coverage measure counts, for "affected of total <unit>"
+COVERAGE_UNITS = {
+    "anonymous_touches": "touches",
+    "deals_without_touch": "deals",
+    "deals_without_marketing_touch": "deals",
+    "lead_deals_without_touch_before_lead": "deals from a lead",
+    "billed_not_matched": "billing customers",
+    "money_records_rejected": "records",
+}
+
+
+def _coverage(data: ReportData) -> list[dict[str, str]]:
+    """One item per blind spot: the count (of its whole), the money, what it means."""
+    cur = data.currency
+    items = []
+    for c in data.coverage:
+        unit = COVERAGE_UNITS.get(c.measure, "")
+        counted = (
+            f"{c.affected:,} {unit}"
+            if c.total is None
+            else f"{c.affected:,} of {c.total:,} {unit} ({percent(c.share)})"
+        )
+        if c.amount is not None:
+            counted += f" · {money(c.amount, cur)}"
+            if c.total_amount:
+                counted += f" of {money(c.total_amount, cur)} ({percent(c.amount_share)})"
+        items.append(
+            {
+                "measure": c.measure,
+                "label": c.label,
+                "value": counted,
+                "share": "" if c.share is None else repr(c.share),
+                "consequence": c.consequence,
+            }
+        )
+    return items
+
+
 def report_context(data: ReportData) -> dict[str, Any]:
     """Everything the template prints, prepared from ``data`` (pure)."""
     return {
@@ -319,6 +365,7 @@ def report_context(data: ReportData) -> dict[str, Any]:
         "roi": _roi(data),
         "sla": _sla(data),
         "quality": _quality(data),
+        "coverage": _coverage(data),
         "run_id": data.run_id,
     }
 

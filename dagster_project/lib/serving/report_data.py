@@ -5,7 +5,7 @@ aggregate queries; everything else in the report works on the returned :class:`R
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -19,16 +19,21 @@ MARTS = (
     "pipeline_sourcing",
     "marketing_spend",
     "marketing_return_by_channel",
+    "customer_revenue",
+    "attribution_coverage",
 )
 # hours from MQL to first sales activity: bin edges of the speed-to-lead histogram (the SLA
 # target is added as an edge); uneven on purpose, most follow-ups happen in the first hours
 SLA_EDGES = (0.0, 1.0, 2.0, 4.0, 8.0, 12.0, 24.0, 48.0, 72.0, 120.0, 168.0)
+# the return marts' bucket of conversions no marketing touch reached: rule-based models, and
+# the data-driven models' name for it; not marketing return (left out of ROAS and CAC)
+NO_MARKETING_TOUCH = ("(no marketing touch)", "(no touch)")
 
 
 @dataclass(frozen=True)
 class Headline:
     """One headline figure: a stable key (also the metadata key), a label, the raw value and
-    how it is shown ("money", "percent", "ratio", "hours")."""
+    how it is shown ("money", "percent", "ratio", "hours", "count")."""
 
     key: str
     label: str
@@ -82,6 +87,22 @@ class SourcingQuality:
 
 
 @dataclass(frozen=True)
+class Coverage:
+    """One blind spot under the attribution (attribution_coverage): what is affected, out of
+    how much, and what it means for the figures."""
+
+    measure: str
+    label: str
+    affected: int
+    total: int | None
+    share: float | None
+    amount: float | None
+    total_amount: float | None
+    amount_share: float | None
+    consequence: str
+
+
+@dataclass(frozen=True)
 class ReportData:
     """Everything the page shows, as plain values read from the marts."""
 
@@ -106,6 +127,7 @@ class ReportData:
     spend_from: date | None
     spend_to: date | None
     as_of: datetime | None
+    coverage: list[Coverage] = field(default_factory=list)
     run_id: str = ""
 
 
@@ -126,9 +148,9 @@ def _returns(con, model: str) -> list[ChannelReturn]:
             roas_bookings, roas_billed_revenue, payback_months
         from marts.marketing_return_by_channel
         where attribution_model = ?
-        order by spend_amount desc, bookings_amount desc, channel
+        order by list_contains(?, channel), spend_amount desc, bookings_amount desc, channel
         """,
-        [model],
+        [model, list(NO_MARKETING_TOUCH)],
     ).fetchall()
     return [
         ChannelReturn(
@@ -198,22 +220,39 @@ def _read(con, comparison_model: str, generated_at: datetime) -> ReportData:
         "select coalesce(min(reporting_currency), 'USD') from marts.marketing_return_by_channel",
     )[0]
 
-    # summed in the database, in decimals, so the totals are exact to the cent
-    spend, bookings, billed = (
+    # summed in the database, in decimals, so the totals are exact to the cent. Marketing
+    # return leaves out the deals no marketing touch reached (their own bucket, shown apart).
+    no_touch = ", ".join(f"'{label}'" for label in NO_MARKETING_TOUCH)
+    spend, bookings, billed, marketing_bookings, marketing_won, untouched_bookings, window = (
         _f(v)
         for v in _one(
             con,
-            "select sum(spend_amount), sum(bookings_amount), sum(billed_revenue_amount) "
-            "from marts.marketing_return_by_channel where attribution_model = ?",
+            f"""
+            select sum(spend_amount), sum(bookings_amount), sum(billed_revenue_amount),
+                sum(bookings_amount) filter (where channel not in ({no_touch})),
+                sum(won_deals) filter (where channel not in ({no_touch})),
+                coalesce(sum(bookings_amount) filter (where channel in ({no_touch})), 0),
+                max(billed_revenue_window_days)
+            from marts.marketing_return_by_channel where attribution_model = ?
+            """,
             [primary],
         )
     )
-    pipeline, sourced = (
+    pipeline, sourced, sales_sourced_deals = (
         _f(v)
         for v in _one(
             con,
-            "select sum(pipeline_amount), sum(marketing_sourced_amount) "
-            "from marts.pipeline_sourcing",
+            "select sum(pipeline_amount), sum(marketing_sourced_amount), "
+            "sum(sales_sourced_opportunities) from marts.pipeline_sourcing",
+        )
+    )
+    total_billed, unmatched_billed, unmatched_customers = (
+        _f(v)
+        for v in _one(
+            con,
+            "select sum(billed_amount), "
+            "coalesce(sum(billed_amount) filter (where not is_linked_to_crm), 0), "
+            "count(*) filter (where not is_linked_to_crm) from marts.customer_revenue",
         )
     )
     # the 'overall' rows are missing only when there are no leads / MQLs at all
@@ -236,6 +275,7 @@ def _read(con, comparison_model: str, generated_at: datetime) -> ReportData:
         """,
     ) or (None, None, None, 0, 0, 0)
     target = _f(sla_row[0])
+    days = f"{window:,.0f} days" if window is not None else "the window"
     headlines = [
         Headline(
             "pipeline",
@@ -244,21 +284,64 @@ def _read(con, comparison_model: str, generated_at: datetime) -> ReportData:
             "money",
             "amount of every opportunity created",
         ),
-        Headline("bookings", "Bookings", bookings, "money", "won deals"),
+        Headline(
+            "marketing_sourced_share",
+            "Marketing-sourced pipeline",
+            safe_ratio(sourced, pipeline),
+            "percent",
+            "share of pipeline whose lead a marketing touch created",
+        ),
+        Headline(
+            "sales_sourced_deals",
+            "Sales-sourced deals",
+            sales_sourced_deals,
+            "count",
+            "opened on outbound contacts or on leads no marketing touch created",
+        ),
+        Headline("bookings", "Bookings", bookings, "money", "every won deal"),
+        Headline(
+            "total_billed",
+            "Total billed",
+            total_billed,
+            "money",
+            "all of billing: paid invoices net of refunds, every customer",
+        ),
         Headline(
             "billed_revenue",
-            "Billed revenue",
+            "Billed revenue attributed to won deals",
             billed,
             "money",
-            "paid invoices after the win",
+            f"paid within {days} after a win, customers matched to a CRM account",
+        ),
+        Headline(
+            "unmatched_billed",
+            "Billed, no CRM account",
+            unmatched_billed,
+            "money",
+            f"{unmatched_customers or 0:,.0f} billing customers matched to no CRM account: "
+            "in no attribution",
         ),
         Headline("spend", "Marketing spend", spend, "money", "ad platforms and CRM campaign costs"),
         Headline(
             "blended_roas",
             "Blended ROAS",
-            safe_ratio(bookings, spend),
+            safe_ratio(marketing_bookings, spend),
             "ratio",
-            "bookings ÷ marketing spend",
+            "bookings credited to marketing channels ÷ marketing spend",
+        ),
+        Headline(
+            "blended_cac",
+            "Blended CAC",
+            safe_ratio(spend, marketing_won),
+            "money",
+            "marketing spend ÷ won deals credited to marketing channels",
+        ),
+        Headline(
+            "no_marketing_touch_bookings",
+            "Bookings no marketing touch reached",
+            untouched_bookings,
+            "money",
+            "won deals whose people no marketing touch reached: not in ROAS or CAC",
         ),
         Headline(
             "mql_to_sql_rate",
@@ -280,13 +363,6 @@ def _read(con, comparison_model: str, generated_at: datetime) -> ReportData:
             _f(sla_row[2]),
             "percent",
             "late or never followed up" + (f" (target {target:g} h)" if target else ""),
-        ),
-        Headline(
-            "marketing_sourced_share",
-            "Marketing-sourced pipeline",
-            safe_ratio(sourced, pipeline),
-            "percent",
-            "first touch before the deal was marketing",
         ),
     ]
 
@@ -349,6 +425,17 @@ def _read(con, comparison_model: str, generated_at: datetime) -> ReportData:
         con, "select min(spend_month), max(spend_month) from marts.marketing_spend"
     )
     as_of = _one(con, "select max(as_of_at) from marts.lead_handoffs")[0]
+    coverage = [
+        Coverage(r[0], r[1], int(r[2]), r[3], _f(r[4]), _f(r[5]), _f(r[6]), _f(r[7]), r[8])
+        for r in con.execute(
+            """
+            select measure, label, affected, total, share, affected_amount, total_amount,
+                amount_share, consequence
+            from marts.attribution_coverage
+            order by sort_order
+            """
+        ).fetchall()
+    ]
 
     return ReportData(
         generated_at=generated_at,
@@ -378,4 +465,5 @@ def _read(con, comparison_model: str, generated_at: datetime) -> ReportData:
         spend_from=spend_from,
         spend_to=spend_to,
         as_of=as_of,
+        coverage=coverage,
     )

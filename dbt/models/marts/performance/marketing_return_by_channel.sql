@@ -132,6 +132,7 @@ final as (
         cast(unioned.bookings_amount as decimal(18, 2)) as bookings_amount,
         cast(unioned.billed_revenue_amount as decimal(18, 2)) as billed_revenue_amount,
         {{ return_ratios('unioned', contract_months) }},
+        {{ var('attribution_billed_revenue_window_days', 365) }} as billed_revenue_window_days,
 
         -- booleans
         unioned.attribution_model = '{{ var("return_attribution_model") }}' as is_default_model
