@@ -64,7 +64,7 @@ def test_conversions_without_a_marketing_touch_land_in_their_own_bucket(con):
         where not exists (
             select 1 from marts.journey_touches j
             where j.opportunity_id = c.opportunity_id and j.is_marketing_touch
-                and j.touched_at <= c.converted_at)""").fetchone()[0]
+                and j.is_attributed and j.touched_at <= c.converted_at)""").fetchone()[0]
     assert bucket == untouched > 0
 
 
@@ -74,7 +74,7 @@ def test_first_touch_credits_the_first_eligible_marketing_touch(con):
             select c.conversion_id, min(j.touched_at) as first_at
             from intermediate.int_conversions_unioned c
             join marts.journey_touches j on j.opportunity_id = c.opportunity_id
-                and j.is_marketing_touch and j.touched_at <= c.converted_at
+                and j.is_marketing_touch and j.is_attributed and j.touched_at <= c.converted_at
             group by 1
         )
         select count(*) from marts.attribution_credits a join first using (conversion_id)

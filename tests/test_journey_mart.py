@@ -319,6 +319,32 @@ def test_revenue_is_billed_and_linked(con):
     )
 
 
+def test_sourcing_agrees_with_the_truth(con):
+    """Marketing- vs sales-sourced agrees with the generator's truth for at least 99 % of the
+    deals; no deal is sourced by a channel that cannot create a lead (email reaches people who
+    are leads already; sales activities are sales), and every sourcing touch is a marketing
+    touch of the deal's source person at or before their first lead."""
+    agree, deals, sales_truth, sales_warehouse = con.execute("""
+        select count(*) filter (where j.sourced_by = t.sourced_by), count(*),
+               count(*) filter (where t.sourced_by = 'sales'),
+               count(*) filter (where j.sourced_by = 'sales')
+        from marts.opportunity_journeys j
+        join truth_opportunities t using (opportunity_id)""").fetchone()
+    print(f"sourcing agreement with the truth: {agree}/{deals} = {agree / deals:.2%}")
+    assert deals > 100 and agree / deals >= 0.99
+    assert sales_truth > 0 and abs(sales_warehouse - sales_truth) <= 0.01 * deals
+    assert con.execute("""
+        select count(*) from marts.opportunity_journeys
+        where sourcing_channel in ('email', 'sales_outreach')""").fetchone()[0] == 0
+    assert con.execute("""
+        select count(*) from marts.opportunity_journeys j
+        left join marts.touchpoints t on t.touchpoint_id = j.sourcing_touchpoint_id
+        where j.sourced_by = 'marketing'
+            and (t.touchpoint_id is null or not t.is_marketing_touch
+                 or t.person_key <> j.source_person_key
+                 or t.touched_at > j.lead_created_at)""").fetchone()[0] == 0
+
+
 def test_share_of_opportunities_with_a_marketing_touch(con):
     share, sales_sourced_share = con.execute("""
         select avg(case when has_marketing_touch then 1 else 0 end),

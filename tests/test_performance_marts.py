@@ -481,13 +481,27 @@ def test_sourced_plus_sales_sourced_is_all_pipeline_and_influenced_covers_source
         assert m["marketing_influenced_amount"] >= m["marketing_sourced_amount"]
     total = con.execute("select sum(amount_reporting) from marts.opportunities").fetchone()[0]
     assert sum(m["pipeline_amount"] for m in months) == total
-    # marketing-sourced recomputed from the journeys: the first touch before creation
+    # marketing-sourced recomputed from the leads and touches: the lead converted into the
+    # deal belongs to a person with a marketing touch at or before their first lead
     sourced = con.execute("""
+        with source as (
+            select converted_opportunity_id as opportunity_id,
+                   arg_min(person_key, created_at) as person_key
+            from intermediate.int_person_leads_linked
+            where converted_opportunity_id is not null group by 1
+        ),
+        first_lead as (
+            select person_key, min(created_at) as lead_at
+            from intermediate.int_person_leads_linked group by 1
+        )
         select sum(o.amount_reporting)
         from marts.opportunities o
-        where (select j.is_marketing_touch from marts.journey_touches j
-               where j.opportunity_id = o.opportunity_id and j.touched_at < o.created_at
-               order by j.touch_sequence limit 1)""").fetchone()[0]
+        join source s using (opportunity_id)
+        join first_lead f using (person_key)
+        where exists (
+            select 1 from marts.touchpoints t
+            where t.person_key = s.person_key and t.is_marketing_touch
+                and not t.is_follow_up_of_ad_click and t.touched_at <= f.lead_at)""").fetchone()[0]
     assert sum(m["marketing_sourced_amount"] for m in months) == sourced
     assert 0 < sourced < total
 

@@ -414,25 +414,49 @@ def _default_model() -> str:
     return project["vars"]["return_attribution_model"]
 
 
+NO_MARKETING_TOUCH = "('(no marketing touch)', '(no touch)')"
+
+
 def test_headline_numbers_equal_the_marts(report):
     """Every headline, recomputed here from the marts closest to the source (spend from the
-    spend mart, bookings from the opportunities, speed to lead from the per-lead hand-offs)."""
+    spend mart, bookings from the opportunities, billing from the customers, speed to lead
+    from the per-lead hand-offs, marketing return from the credits without the bucket of
+    deals no marketing touch reached)."""
+    model = _default_model()
     with duckdb.connect(str(report["warehouse"]), read_only=True) as con:
-        pipeline, sourced = con.execute(
-            "select sum(pipeline_amount), sum(marketing_sourced_amount) "
-            "from marts.pipeline_sourcing"
+        pipeline, sourced, sales_deals = con.execute(
+            "select sum(amount_reporting), "
+            "sum(amount_reporting) filter (where sourced_by = 'marketing'), "
+            "count(*) filter (where sourced_by = 'sales') from marts.opportunity_journeys"
         ).fetchone()
         spend = con.execute(
             "select sum(spend_amount_reporting) from marts.marketing_spend"
         ).fetchone()[0]
         bookings = con.execute(
-            "select sum(bookings_amount) from marts.opportunity_quality"
+            "select sum(amount_reporting) from marts.opportunities where is_won"
+        ).fetchone()[0]
+        marketing_bookings, untouched_bookings = con.execute(
+            f"select sum(credited_amount) filter (where channel not in {NO_MARKETING_TOUCH}), "
+            f"sum(credited_amount) filter (where channel in {NO_MARKETING_TOUCH}) "
+            "from marts.attribution_credits "
+            "where conversion_type = 'bookings' and attribution_model = ?",
+            [model],
+        ).fetchone()
+        marketing_won = con.execute(
+            f"select sum(credit_fraction) filter (where channel not in {NO_MARKETING_TOUCH}) "
+            "from marts.attribution_credits "
+            "where conversion_type = 'bookings' and attribution_model = ?",
+            [model],
         ).fetchone()[0]
         billed = con.execute(
             "select sum(credited_amount) from marts.attribution_by_channel "
             "where conversion_type = 'billed_revenue' and attribution_model = ?",
-            [_default_model()],
+            [model],
         ).fetchone()[0]
+        total_billed, unmatched = con.execute(
+            "select sum(billed_amount), sum(billed_amount) filter (where account_id is null) "
+            "from marts.customer_revenue"
+        ).fetchone()
         leads, mqls, sqls = con.execute(
             "select count(*), count(*) filter (where has_reached_mql), "
             "count(*) filter (where has_reached_sql) from marts.funnel_leads"
@@ -443,16 +467,24 @@ def test_headline_numbers_equal_the_marts(report):
         ).fetchone()
     expected = {
         "pipeline": float(pipeline),
+        "marketing_sourced_share": float(sourced) / float(pipeline),
+        "sales_sourced_deals": sales_deals,
         "bookings": float(bookings),
+        "total_billed": float(total_billed),
         "billed_revenue": float(billed),
+        "unmatched_billed": float(unmatched),
         "spend": float(spend),
-        "blended_roas": float(bookings) / float(spend),
+        "blended_roas": float(marketing_bookings) / float(spend),
+        "blended_cac": float(spend) / marketing_won,
+        "no_marketing_touch_bookings": float(untouched_bookings),
         "mql_to_sql_rate": sqls / mqls,
         "median_speed_to_lead_hours": median_hours,
         "sla_breach_rate": breached / decided,
-        "marketing_sourced_share": float(sourced) / float(pipeline),
     }
     assert pipeline > 0 and bookings > 0 and billed > 0 and spend > 0 and mqls > 0
+    assert sales_deals > 0 and untouched_bookings > 0 and unmatched > 0
+    # billed revenue attributed to deals is part of billing, never more
+    assert billed < total_billed
     metadata = report["metadata"]
     for key, value in expected.items():
         assert metadata[key].value == pytest.approx(value, rel=1e-9), key
@@ -463,6 +495,25 @@ def test_headline_numbers_equal_the_marts(report):
         assert float(shown) == pytest.approx(value, rel=1e-9), key
     funnel = re.search(r'data-category="Leads" data-value="(\d+)', page).group(1)
     assert int(funnel) == leads
+
+
+def test_coverage_section_shows_every_blind_spot_from_the_mart(report):
+    """The "What the data can see" section lists every measure of marts.attribution_coverage
+    with its share, and the anonymous-touch share equals a count of the touchpoints."""
+    page = report["path"].read_text()
+    shown = dict(re.findall(r'data-measure="([a-z_]+)" data-share="([^"]*)"', page))
+    with duckdb.connect(str(report["warehouse"]), read_only=True) as con:
+        measures = dict(
+            con.execute("select measure, share from marts.attribution_coverage").fetchall()
+        )
+        anonymous = con.execute(
+            "select count(*) filter (where person_key is null) / count(*) "
+            "from marts.touchpoints where not is_follow_up_of_ad_click"
+        ).fetchone()[0]
+    assert set(shown) == set(measures) and len(measures) == 6
+    assert float(shown["anonymous_touches"]) == pytest.approx(anonymous, rel=1e-9)
+    assert 0 < anonymous < 1
+    assert "What the data can see" in page
 
 
 def test_speed_to_lead_bins_count_every_followed_up_lead_once(report):
@@ -496,14 +547,19 @@ def test_report_renders_in_headless_chromium(report):
         assert facts["charts"][section] > 0, f"{section} chart has no bars"
     assert set(facts["kpis"]) == {
         "pipeline",
+        "marketing_sourced_share",
+        "sales_sourced_deals",
         "bookings",
+        "total_billed",
         "billed_revenue",
+        "unmatched_billed",
         "spend",
         "blended_roas",
+        "blended_cac",
+        "no_marketing_touch_bookings",
         "mql_to_sql_rate",
         "median_speed_to_lead_hours",
         "sla_breach_rate",
-        "marketing_sourced_share",
     }
     assert all(v != "n/a" for v in facts["kpis"].values()), facts["kpis"]
 
