@@ -235,11 +235,9 @@ def test_lookback_bounds_only_the_middle_touches(con):
                              or (j.is_source_person_touch
                                  and j.touched_at <= j.lead_created_at))))""").fetchone()[0]
     assert outside == 0
-    # and the rule matters: some journeys keep a first touch older than the window
-    assert con.execute("""
-        select count(*) from marts.journey_touches j
-        join marts.opportunities o using (opportunity_id)
-        where j.is_attributed and j.touched_at < o.created_at - interval 90 day""").fetchone()[0] > 0
+    # (that a first touch older than the window stays is the dbt unit test
+    # journey_touches_people_first_touches_and_account_influence: the sample's journeys are
+    # short)
 
 
 def test_channels_come_from_the_taxonomy(con):
