@@ -318,14 +318,14 @@ def _quality(data: ReportData) -> dict[str, Any]:
     }
 
 
-# what each coverage measure counts, for "affected of total <unit>"
+# what each coverage measure counts, for "affected of total <unit>": (one, several)
 COVERAGE_UNITS = {
-    "anonymous_touches": "touches",
-    "deals_without_touch": "deals",
-    "deals_without_marketing_touch": "deals",
-    "lead_deals_without_touch_before_lead": "deals from a lead",
-    "billed_not_matched": "billing customers",
-    "money_records_rejected": "records",
+    "anonymous_touches": ("touch", "touches"),
+    "deals_without_touch": ("deal", "deals"),
+    "deals_without_marketing_touch": ("deal", "deals"),
+    "lead_deals_without_touch_before_lead": ("deal from a lead", "deals from a lead"),
+    "billed_not_matched": ("billing customer", "billing customers"),
+    "money_records_rejected": ("record", "records"),
 }
 
 
@@ -334,7 +334,8 @@ def _coverage(data: ReportData) -> list[dict[str, str]]:
     cur = data.currency
     items = []
     for c in data.coverage:
-        unit = COVERAGE_UNITS.get(c.measure, "")
+        one, several = COVERAGE_UNITS.get(c.measure, ("", ""))
+        unit = one if (c.affected if c.total is None else c.total) == 1 else several
         counted = (
             f"{c.affected:,} {unit}"
             if c.total is None

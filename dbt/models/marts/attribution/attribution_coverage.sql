@@ -70,7 +70,8 @@ rejected_money as (
 
     select
         count(*) as records,
-        coalesce(sum(rejects.stated_amount * rates.rate_to_reporting), 0) as amount,
+        sum(rejects.stated_amount * rates.rate_to_reporting) as amount,
+        count(*) filter (where rejects.stated_amount is null) as unreadable,
         count(*) filter (where rejects.stated_amount is not null and rates.rate_to_reporting is null)
             as unconverted
     from rejects
@@ -171,6 +172,11 @@ measures as (
         'In no figure until the source is corrected and the file re-delivered (raw_meta.'
         || 'load_rejects names file, line, field and reason); the amount is what the rejected '
         || 'billing records state, where readable'
+        || case
+            when rejected_money.unreadable > 0
+                then ' (' || rejected_money.unreadable || ' state no readable amount)'
+            else ''
+        end
         || case
             when rejected_money.unconverted > 0
                 then ' (' || rejected_money.unconverted || ' in a currency without a rate)'
