@@ -119,6 +119,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     import dagster as dg
 
     from dagster_project.definitions import build_definitions
+    from dagster_project.defs.transform.dbt import FORCE_BUILD_TAG
 
     # dbt's own output (dagster-dbt echoes it to stdout) goes to a log file beside the warehouse
     log = settings.warehouse.parent / "logs" / "rjw_run.log"
@@ -136,6 +137,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             .execute_in_process(
                 instance=inst,
                 raise_on_error=False,
+                tags={FORCE_BUILD_TAG: "always"} if args.rebuild else None,
                 # step-by-step events go to the run log (dagster dev shows them); print warnings
                 run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
             )
@@ -258,6 +260,12 @@ def main(argv: list[str] | None = None) -> int:
                 "--regenerate",
                 action="store_true",
                 help="write fresh sample data even if the landing zone has files",
+            )
+            p.add_argument(
+                "--rebuild",
+                action="store_true",
+                help="run the dbt build even when nothing changed since the last one (a night "
+                "with no new load and the same dbt project skips it)",
             )
     sub.add_parser("summary")
     sub.add_parser("prepare", help="parse the dbt project (writes dbt/target/manifest.json)")

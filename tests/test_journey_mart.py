@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from datetime import timedelta
 
 import dagster as dg
 import duckdb
@@ -331,16 +330,22 @@ def test_sourcing_agrees_with_the_truth(con):
     print(f"sourcing agreement with the truth: {agree}/{deals} = {agree / deals:.2%}")
     assert deals > 20 and agree / deals >= 0.99
     assert sales_truth > 0 and abs(sales_warehouse - sales_truth) <= 0.01 * deals
-    assert con.execute("""
+    assert (
+        con.execute("""
         select count(*) from marts.opportunity_journeys
-        where sourcing_channel in ('email', 'sales_outreach')""").fetchone()[0] == 0
-    assert con.execute("""
+        where sourcing_channel in ('email', 'sales_outreach')""").fetchone()[0]
+        == 0
+    )
+    assert (
+        con.execute("""
         select count(*) from marts.opportunity_journeys j
         left join marts.touchpoints t on t.touchpoint_id = j.sourcing_touchpoint_id
         where j.sourced_by = 'marketing'
             and (t.touchpoint_id is null or not t.is_marketing_touch
                  or t.person_key <> j.source_person_key
-                 or t.touched_at > j.lead_created_at)""").fetchone()[0] == 0
+                 or t.touched_at > j.lead_created_at)""").fetchone()[0]
+        == 0
+    )
 
 
 def test_share_of_opportunities_with_a_marketing_touch(con):

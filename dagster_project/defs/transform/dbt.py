@@ -1,6 +1,7 @@
 """dbt models as Dagster assets (dagster-dbt): ``dbt build`` so dbt tests run as asset checks."""
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
@@ -8,6 +9,11 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_duckdb import DuckDBResource
 
 from dagster_project.defs.resources import WAREHOUSE_POOL, dbt_project, warehouse_vars
+from dagster_project.lib.build_state import decide, project_fingerprint, record_build
+
+# a run tagged with this (value "always"; `rjw run --rebuild` sets it) builds even when nothing
+# changed since the last build
+FORCE_BUILD_TAG = "rjw/dbt_build"
 
 
 def dbt_build_args(duckdb: DuckDBResource) -> list[str]:
@@ -36,7 +42,28 @@ class WarehouseTranslator(DagsterDbtTranslator):
 
 
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
-    yield from dbt.cli(dbt_build_args(duckdb), context=context).stream()
+    """The whole project: skipped when nothing changed since the last successful build (no
+    new load, same dbt project and vars; lib/build_state.py), so a night with nothing new runs
+    no dbt model and the assets downstream are skipped too. A subset chosen by hand (the UI, a
+    test) always runs and is never recorded as a build of the whole project."""
+    args = dbt_build_args(duckdb)
+    if context.is_subset:
+        yield from dbt.cli(args, context=context).stream()
+        return
+    fingerprint = project_fingerprint(dbt_project.project_dir, args)
+    with duckdb.get_connection() as con:
+        decision = decide(con, fingerprint)
+    forced = context.run.tags.get(FORCE_BUILD_TAG) == "always"
+    if not decision.build and not forced:
+        context.log.info(f"dbt build skipped: {decision.reason}")
+        return
+    context.log.info(
+        "dbt build: " + ("forced by the run tag " + FORCE_BUILD_TAG if forced else decision.reason)
+    )
+    started_at = datetime.now(UTC)
+    yield from dbt.cli(args, context=context).stream()
+    with duckdb.get_connection() as con:
+        record_build(con, fingerprint, decision.last_load_id, started_at, context.run.run_id)
 
 
 @dbt_assets(

@@ -1,0 +1,92 @@
+"""A night with nothing new runs no dbt model: the real job graph on a copy of the session's
+warehouse, with the same landing zone (nothing new), then a new delivery, then a forced build."""
+
+from __future__ import annotations
+
+import shutil
+
+import dagster as dg
+import duckdb
+import pytest
+
+from dagster_project.defs.resources import dbt_project
+from dagster_project.defs.transform.dbt import FORCE_BUILD_TAG
+from dagster_project.lib.build_state import BUILDS_TABLE, decide, project_fingerprint
+from dagster_project.lib.fingerprint import table_fingerprints
+from tests.conftest import pipeline_assets, resources_for
+
+REPORT = dg.AssetKey(["reports", "revenue_report"])
+MART = dg.AssetKey("opportunity_journeys")
+
+
+def _night(warehouse, landing, tags=None) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        pipeline_assets(),
+        resources=resources_for(warehouse, landing),
+        tags=tags,
+        raise_on_error=False,
+    )
+
+
+def _materialised(result: dg.ExecuteInProcessResult) -> set[dg.AssetKey]:
+    return {e.asset_key for e in result.get_asset_materialization_events()}
+
+
+def _builds(warehouse) -> int:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(f"select count(*) from {BUILDS_TABLE}").fetchone()[0]
+
+
+@pytest.fixture(scope="module")
+def copy(loaded, tmp_path_factory):
+    assert loaded["result"].success
+    root = tmp_path_factory.mktemp("nothing_new")
+    warehouse = root / "warehouse.duckdb"
+    shutil.copy(loaded["warehouse"], warehouse)
+    landing = root / "landing"
+    shutil.copytree(loaded["world"]["landing"], landing)
+    return warehouse, landing
+
+
+def test_the_session_build_was_recorded(copy):
+    warehouse, _ = copy
+    assert _builds(warehouse) == 1
+
+
+def test_nothing_new_runs_no_dbt_model_and_changes_no_mart(copy):
+    warehouse, landing = copy
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        before = table_fingerprints(con)
+    result = _night(warehouse, landing)
+    assert result.success
+    done = _materialised(result)
+    assert MART not in done and REPORT not in done
+    assert not any(key.path[0] not in {"raw"} for key in done), done
+    skipped = {e.step_key for e in result.all_events if e.event_type_value == "STEP_SKIPPED"}
+    assert any("revenue_report" in step for step in skipped)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert table_fingerprints(con) == before
+    assert _builds(warehouse) == 1
+
+
+def test_a_new_delivery_builds_and_a_forced_night_builds_again(copy):
+    warehouse, landing = copy
+    # a new export of one object: a new load, so the next night builds
+    leads = sorted((landing / "crm" / "leads").glob("*.csv"))[-1]
+    lines = leads.read_text().splitlines(keepends=True)
+    (leads.parent / "leads_20261201T020000Z_delta.csv").write_text(lines[0] + lines[1])
+    result = _night(warehouse, landing)
+    assert result.success
+    assert {MART, REPORT} <= _materialised(result)
+    assert _builds(warehouse) == 2
+    # nothing new again, but the run tag forces the build
+    forced = _night(warehouse, landing, tags={FORCE_BUILD_TAG: "always"})
+    assert forced.success and MART in _materialised(forced)
+    assert _builds(warehouse) == 3
+
+
+def test_a_changed_dbt_var_means_a_build(copy):
+    warehouse, _ = copy
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        same = decide(con, project_fingerprint(dbt_project.project_dir, ["--vars", "{}"]))
+    assert same.build and "changed" in same.reason
