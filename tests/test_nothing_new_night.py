@@ -88,5 +88,9 @@ def test_a_new_delivery_builds_and_a_forced_night_builds_again(copy):
 def test_a_changed_dbt_var_means_a_build(copy):
     warehouse, _ = copy
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        same = decide(con, project_fingerprint(dbt_project.project_dir, ["--vars", "{}"]))
-    assert same.build and "changed" in same.reason
+        other = decide(
+            con, project_fingerprint(dbt_project.project_dir, {"journey_lookback_days": 30})
+        )
+        same = decide(con, project_fingerprint(dbt_project.project_dir, {"warehouse_path": "/x"}))
+    assert other.build and "changed" in other.reason
+    assert not same.build and "nothing new" in same.reason, same.reason

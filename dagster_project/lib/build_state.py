@@ -10,6 +10,8 @@ build recorded yet, a new load, an edited model, macro, seed, test or var) build
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,9 +23,10 @@ BUILDS_TABLE = f"{META_SCHEMA}.dbt_builds"
 PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
 
 
-def project_fingerprint(project_dir: Path, args: list[str]) -> str:
-    """SHA-256 over every file dbt reads from ``project_dir`` (path and content) and the
-    command-line arguments of the build (vars)."""
+def project_fingerprint(project_dir: Path, dbt_vars: Mapping[str, object]) -> str:
+    """SHA-256 over every file dbt reads from ``project_dir`` (path and content) and the vars
+    the build passes on its command line (the warehouse's own path is not an input of the
+    models: a warehouse copied elsewhere is the same build)."""
     digest = hashlib.sha256()
     for part in PROJECT_PARTS:
         root = project_dir / part
@@ -32,7 +35,8 @@ def project_fingerprint(project_dir: Path, args: list[str]) -> str:
             if path.exists():
                 digest.update(str(path.relative_to(project_dir)).encode() + b"\0")
                 digest.update(path.read_bytes() + b"\0")
-    digest.update("\0".join(args).encode())
+    inputs = {k: v for k, v in dbt_vars.items() if k != "warehouse_path"}
+    digest.update(json.dumps(inputs, sort_keys=True, default=str).encode())
     return digest.hexdigest()
 
 

@@ -1,5 +1,6 @@
 """dbt models as Dagster assets (dagster-dbt): ``dbt build`` so dbt tests run as asset checks."""
 
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -50,7 +51,9 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckD
     if context.is_subset:
         yield from dbt.cli(args, context=context).stream()
         return
-    fingerprint = project_fingerprint(dbt_project.project_dir, args)
+    fingerprint = project_fingerprint(
+        dbt_project.project_dir, json.loads(args[args.index("--vars") + 1])
+    )
     with duckdb.get_connection() as con:
         decision = decide(con, fingerprint)
     forced = context.run.tags.get(FORCE_BUILD_TAG) == "always"
