@@ -68,10 +68,10 @@ contact_lead_source as (
         on role_people.opportunity_id = opportunities.opportunity_id
     inner join leads
         on role_people.person_key = leads.person_key
-        and leads.created_at <= opportunities.created_at
+        and opportunities.created_at >= leads.created_at
     where role_people.opportunity_id not in (
-        select converted_source.opportunity_id from converted_source
-    )
+            select converted_source.opportunity_id from converted_source
+        )
     group by role_people.opportunity_id
 
 ),

@@ -53,10 +53,10 @@ rejects as (
     inner join current_loads
         on rejects.load_id = current_loads.load_id
     where rejects.table_name in (
-        'raw_billing.invoices', 'raw_billing.charges', 'raw_billing.refunds',
-        'raw_crm.opportunities', 'raw_ads.google_ads_campaign_stats',
-        'raw_ads.meta_ads_insights', 'raw_ads.linkedin_ads_analytics'
-    )
+            'raw_billing.invoices', 'raw_billing.charges', 'raw_billing.refunds',
+            'raw_crm.opportunities', 'raw_ads.google_ads_campaign_stats',
+            'raw_ads.meta_ads_insights', 'raw_ads.linkedin_ads_analytics'
+        )
 
 ),
 
@@ -72,8 +72,9 @@ rejected_money as (
         count(*) as records,
         sum(rejects.stated_amount * rates.rate_to_reporting) as amount,
         count(*) filter (where rejects.stated_amount is null) as unreadable,
-        count(*) filter (where rejects.stated_amount is not null and rates.rate_to_reporting is null)
-            as unconverted
+        count(*) filter (
+            where rejects.stated_amount is not null and rates.rate_to_reporting is null
+        ) as unconverted
     from rejects
     left join rates
         on rejects.currency = rates.currency
@@ -101,74 +102,77 @@ measures as (
     union all
 
     select
-        2,
-        'deals_without_touch',
-        'Deals with no recorded touch',
-        count(*) filter (where touches = 0),
-        count(*),
-        coalesce(sum(amount_reporting) filter (where touches = 0), 0),
-        sum(amount_reporting),
+        2 as sort_order,
+        'deals_without_touch' as measure,
+        'Deals with no recorded touch' as label,
+        count(*) filter (where touches = 0) as affected,
+        count(*) as total,
+        coalesce(sum(amount_reporting) filter (where touches = 0), 0) as affected_amount,
+        sum(amount_reporting) as total_amount,
         'Every model puts them in the (no marketing touch) bucket; sourcing calls them '
-        || 'sales-sourced.'
+        || 'sales-sourced.' as consequence
     from journeys
 
     union all
 
     select
-        3,
-        'deals_without_marketing_touch',
-        'Deals no marketing touch reached',
-        count(*) filter (where not is_marketing_influenced),
-        count(*),
-        coalesce(sum(amount_reporting) filter (where not is_marketing_influenced), 0),
-        sum(amount_reporting),
+        3 as sort_order,
+        'deals_without_marketing_touch' as measure,
+        'Deals no marketing touch reached' as label,
+        count(*) filter (where not is_marketing_influenced) as affected,
+        count(*) as total,
+        coalesce(
+            sum(amount_reporting) filter (where not is_marketing_influenced), 0
+        ) as affected_amount,
+        sum(amount_reporting) as total_amount,
         'Their pipeline, bookings and billed revenue are not marketing return: shown apart, '
-        || 'never in blended ROAS or CAC.'
+        || 'never in blended ROAS or CAC.' as consequence
     from journeys
 
     union all
 
     select
-        4,
-        'lead_deals_without_touch_before_lead',
-        'Deals from a lead with no touch before the lead',
-        count(*) filter (where source_lead_id is not null and not is_marketing_sourced),
-        count(*) filter (where source_lead_id is not null),
+        4 as sort_order,
+        'lead_deals_without_touch_before_lead' as measure,
+        'Deals from a lead with no touch before the lead' as label,
+        count(*) filter (where source_lead_id is not null and not is_marketing_sourced) as affected,
+        count(*) filter (where source_lead_id is not null) as total,
         coalesce(
             sum(amount_reporting) filter (
                 where source_lead_id is not null and not is_marketing_sourced
             ),
             0
-        ),
-        sum(amount_reporting) filter (where source_lead_id is not null),
+        ) as affected_amount,
+        sum(amount_reporting) filter (where source_lead_id is not null) as total_amount,
         'Sales-sourced by the definition (no marketing touch created the lead), although a '
-        || 'lead exists: its origin (a form, an import, a list) was not recorded as a touch.'
+        || 'lead exists: its origin (a form, an import, a list) was not recorded as a '
+        || 'touch.' as consequence
     from journeys
 
     union all
 
     select
-        5,
-        'billed_not_matched',
-        'Billed revenue matched to no CRM account',
-        count(*) filter (where not is_linked_to_crm),
-        count(*),
-        coalesce(sum(billed_amount) filter (where not is_linked_to_crm), 0),
-        sum(billed_amount),
+        5 as sort_order,
+        'billed_not_matched' as measure,
+        'Billed revenue matched to no CRM account' as label,
+        count(*) filter (where not is_linked_to_crm) as affected,
+        count(*) as total,
+        coalesce(sum(billed_amount) filter (where not is_linked_to_crm), 0) as affected_amount,
+        sum(billed_amount) as total_amount,
         'Counted in total billed, attributed to no deal and no channel: billed revenue in the '
-        || 'return figures is lower by this much.'
+        || 'return figures is lower by this much.' as consequence
     from customers
 
     union all
 
     select
-        6,
-        'money_records_rejected',
-        'Money records rejected at load',
-        rejected_money.records,
-        cast(null as bigint),
-        rejected_money.amount,
-        cast(null as decimal(18, 2)),
+        6 as sort_order,
+        'money_records_rejected' as measure,
+        'Money records rejected at load' as label,
+        rejected_money.records as affected,
+        cast(null as bigint) as total,
+        rejected_money.amount as affected_amount,
+        cast(null as decimal(18, 2)) as total_amount,
         'In no figure until the source is corrected and the file re-delivered (raw_meta.'
         || 'load_rejects names file, line, field and reason); the amount is what the rejected '
         || 'billing records state, where readable'
@@ -182,7 +186,7 @@ measures as (
                 then ' (' || rejected_money.unconverted || ' in a currency without a rate)'
             else ''
         end
-        || '.'
+        || '.' as consequence
     from rejected_money
 
 ),

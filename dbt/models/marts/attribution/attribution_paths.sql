@@ -52,8 +52,8 @@ lost as (
             string_agg(journey.channel, ' > ' order by journey.touch_sequence)
             filter (
                 where journey.is_attributed
-                    and journey.is_marketing_touch
-                    and journey.touched_at <= o.closed_at
+                and journey.is_marketing_touch
+                and journey.touched_at <= o.closed_at
             ),
             ''
         ) as path
