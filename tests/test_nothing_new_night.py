@@ -1,8 +1,10 @@
 """A night with nothing new runs no dbt model: the real job graph on a copy of the session's
-warehouse, with the same landing zone (nothing new), then a new delivery, then a forced build."""
+warehouse, with the same landing zone (nothing new), then a new delivery (a build without the
+dbt unit tests: same SQL), then a forced build."""
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import dagster as dg
@@ -30,6 +32,19 @@ def _night(warehouse, landing, tags=None) -> dg.ExecuteInProcessResult:
 
 def _materialised(result: dg.ExecuteInProcessResult) -> set[dg.AssetKey]:
     return {e.asset_key for e in result.get_asset_materialization_events()}
+
+
+def _unit_tests_run(result: dg.ExecuteInProcessResult) -> int:
+    """dbt unit tests in the run's dbt build (dagster-dbt's run_results.json of that run)."""
+    found = list(
+        (dbt_project.project_dir / "target").glob(
+            f"dbt_models-{result.run_id[:7]}-*/run_results.json"
+        )
+    )
+    assert len(found) == 1, found
+    results = json.loads(found[0].read_text())["results"]
+    assert any(r["unique_id"].startswith("model.") for r in results)
+    return sum(r["unique_id"].startswith("unit_test.") for r in results)
 
 
 def _builds(warehouse) -> int:
@@ -79,10 +94,13 @@ def test_a_new_delivery_builds_and_a_forced_night_builds_again(copy):
     assert result.success
     assert {MART, REPORT} <= _materialised(result)
     assert _builds(warehouse) == 2
-    # nothing new again, but the run tag forces the build
+    # new data, same SQL: the unit tests (fixed inputs) are left out of the build
+    assert _unit_tests_run(result) == 0
+    # nothing new again, but the run tag forces the build, unit tests included
     forced = _night(warehouse, landing, tags={FORCE_BUILD_TAG: "always"})
     assert forced.success and MART in _materialised(forced)
     assert _builds(warehouse) == 3
+    assert _unit_tests_run(forced) > 20
 
 
 def test_a_changed_dbt_var_means_a_build(copy):

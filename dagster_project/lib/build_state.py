@@ -4,7 +4,8 @@ A dbt build is a pure function of the raw data and the dbt project. Every load w
 ``raw_meta.load_manifest`` (a new or changed file, a re-delivery, a deletion delta), so "nothing
 new" is: the newest load id and the dbt project (its files and the vars the build gets) are the
 same as at the last successful build, recorded in ``raw_meta.dbt_builds``. Anything else (no
-build recorded yet, a new load, an edited model, macro, seed, test or var) builds everything.
+build recorded yet, a new load, an edited model, macro, seed, test or var) builds everything;
+the dbt unit tests (fixed inputs, they test the SQL) run only when the project changed.
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ class BuildDecision:
     build: bool
     reason: str
     last_load_id: int | None  # the newest load the build covers
+    # the SQL changed (or was never built here): the dbt unit tests, which test the SQL and
+    # not the data, need to run; on new data alone they do not
+    code_changed: bool = True
 
 
 def _has_table(con, qualified: str) -> bool:
@@ -82,13 +86,17 @@ def decide(con, fingerprint: str) -> BuildDecision:
         )
     if load_id != built_load_id:
         return BuildDecision(
-            True, f"new loads since the last build (load {built_load_id} -> {load_id})", load_id
+            True,
+            f"new loads since the last build (load {built_load_id} -> {load_id})",
+            load_id,
+            code_changed=False,
         )
     return BuildDecision(
         False,
         f"nothing new since the dbt build of {finished_at:%Y-%m-%d %H:%M} UTC "
         f"(newest load {load_id}, same dbt project)",
         load_id,
+        code_changed=False,
     )
 
 
