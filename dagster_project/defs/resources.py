@@ -152,11 +152,16 @@ DBT_EXECUTABLE = (
 )
 
 
+def dbt_vars(warehouse: Path | str) -> dict[str, str]:
+    """The vars every dbt command gets: ``warehouse_path``, which dbt/profiles.yml reads."""
+    return {"warehouse_path": str(warehouse)}
+
+
 def warehouse_vars(warehouse: Path | str) -> list[str]:
-    """dbt arguments that point dbt at ``warehouse``: dbt/profiles.yml reads the var
-    ``warehouse_path``. Parse and build pass the same value, so dbt's partial parsing stays
-    valid between them (a changed var or profile makes dbt parse everything again)."""
-    return ["--vars", json.dumps({"warehouse_path": str(warehouse)})]
+    """dbt arguments that point dbt at ``warehouse`` (``dbt_vars``). Parse and build pass the
+    same value, so dbt's partial parsing stays valid between them (a changed var or profile
+    makes dbt parse everything again)."""
+    return ["--vars", json.dumps(dbt_vars(warehouse))]
 
 
 class VenvDbtPreparer(DagsterDbtProjectPreparer):

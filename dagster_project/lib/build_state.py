@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dagster_project.lib.landing.manifest import MANIFEST_TABLE, META_SCHEMA
+from dagster_project.lib.sql import scalar, table_exists
 
 BUILDS_TABLE = f"{META_SCHEMA}.dbt_builds"
 # what dbt reads from its project folder; target/, logs/ and dbt_packages/ are its output
@@ -51,27 +52,16 @@ class BuildDecision:
     code_changed: bool = True
 
 
-def _has_table(con, qualified: str) -> bool:
-    schema, name = qualified.split(".")
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = ? and table_name = ?",
-            [schema, name],
-        ).fetchone()[0]
-    )
-
-
 def newest_load_id(con) -> int | None:
-    if not _has_table(con, MANIFEST_TABLE):
+    if not table_exists(con, MANIFEST_TABLE):
         return None
-    return con.execute(f"select max(load_id) from {MANIFEST_TABLE}").fetchone()[0]
+    return scalar(con, f"select max(load_id) from {MANIFEST_TABLE}")
 
 
 def decide(con, fingerprint: str) -> BuildDecision:
     """Build or not, and why, on a connection to the warehouse."""
     load_id = newest_load_id(con)
-    if not _has_table(con, BUILDS_TABLE):
+    if not table_exists(con, BUILDS_TABLE):
         return BuildDecision(True, "no dbt build recorded in this warehouse yet", load_id)
     last = con.execute(
         f"select project_fingerprint, last_load_id, finished_at from {BUILDS_TABLE} "

@@ -1,6 +1,5 @@
 """dbt models as Dagster assets (dagster-dbt): ``dbt build`` so dbt tests run as asset checks."""
 
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -9,7 +8,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_duckdb import DuckDBResource
 
-from dagster_project.defs.resources import WAREHOUSE_POOL, dbt_project, warehouse_vars
+from dagster_project.defs.resources import WAREHOUSE_POOL, dbt_project, dbt_vars, warehouse_vars
 from dagster_project.lib.build_state import decide, project_fingerprint, record_build
 
 # a run tagged with this (value "always"; `rjw run --rebuild` sets it) builds even when nothing
@@ -53,9 +52,7 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckD
     if context.is_subset:
         yield from dbt.cli(args, context=context).stream()
         return
-    fingerprint = project_fingerprint(
-        dbt_project.project_dir, json.loads(args[args.index("--vars") + 1])
-    )
+    fingerprint = project_fingerprint(dbt_project.project_dir, dbt_vars(duckdb.database))
     with duckdb.get_connection() as con:
         decision = decide(con, fingerprint)
     forced = context.run.tags.get(FORCE_BUILD_TAG) == "always"

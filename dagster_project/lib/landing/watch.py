@@ -13,6 +13,7 @@ from dagster_project.lib.files import sha256_file
 from dagster_project.lib.landing.contracts import CONTRACTS
 from dagster_project.lib.landing.loader import landing_files
 from dagster_project.lib.landing.manifest import CURRENT_FILES_VIEW
+from dagster_project.lib.sql import table_exists
 
 
 def landing_listing(landing_root: Path) -> list[tuple[str, str, int, int]]:
@@ -50,12 +51,7 @@ def loaded_files(warehouse: Path) -> dict[tuple[str, str], tuple[int, str]]:
     except duckdb.IOException as exc:
         raise WarehouseBusy(str(exc)) from exc
     try:
-        exists = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = ? and table_name = ?",
-            CURRENT_FILES_VIEW.split("."),
-        ).fetchone()[0]
-        if not exists:
+        if not table_exists(con, CURRENT_FILES_VIEW):
             return {}
         rows = con.execute(
             f"select table_name, source_uri, size_bytes, sha256 from {CURRENT_FILES_VIEW}"
