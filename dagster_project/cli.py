@@ -2,6 +2,7 @@
 
 rjw generate [--accounts N] [--seed S]   write sample exports into the landing zone
 rjw run [--accounts N] [--regenerate]    generate if the landing zone is empty, run everything
+                                         (nothing new since the last build: no run, freshness)
 rjw summary                              row counts of the raw tables and the rejects
 rjw serving status                       the analysts' DuckDB snapshot and the one before it
 rjw serving rollback                     serve the previous snapshot again (run twice to undo)
@@ -107,14 +108,51 @@ def prepare(settings: Settings) -> Path:
     """Parse the dbt project so the asset graph matches the dbt files."""
     from dagster_project.defs.resources import prepare_dbt_manifest
 
-    return prepare_dbt_manifest(settings.warehouse)
+    return prepare_dbt_manifest(settings.warehouse, settings.duckdb_memory_limit)
+
+
+def _nothing_new(settings: Settings) -> bool:
+    """True (and says so) when tonight has nothing to do: every landing file is loaded and the
+    last dbt build is current (lib/night_check.py); then no Dagster run is started and the
+    freshness of each source is printed instead."""
+    from dagster_project.defs.resources import dbt_project, dbt_vars
+    from dagster_project.lib.build_state import project_fingerprint
+    from dagster_project.lib.landing.watch import WarehouseBusy
+    from dagster_project.lib.night_check import check_night
+
+    t0 = time.perf_counter()
+    fingerprint = project_fingerprint(dbt_project.project_dir, dbt_vars(settings.warehouse))
+    try:
+        night = check_night(settings.warehouse, settings.landing, fingerprint, settings.quality)
+    except WarehouseBusy:
+        return False  # a writer holds the warehouse: the run will wait for it or say why
+    if not night.nothing_new:
+        print(f"to do: {night.reason}")
+        return False
+    seconds = time.perf_counter() - t0
+    stale = night.stale
+    print(
+        f"pipeline skipped in {seconds:.1f} s: {night.reason}; no run started "
+        "(`rjw run --rebuild` forces one)"
+    )
+    print(
+        f"freshness: {len(night.freshness) - len(stale)} of {len(night.freshness)} sources "
+        "within their allowed age" + (", older than allowed:" if stale else "")
+    )
+    for finding in stale:
+        print(f"  {finding.message}")
+    _print_outputs(settings)
+    return True
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     landing = settings.landing
-    if args.regenerate or not landing.exists() or not any(landing.rglob("*.*")):
+    generated = args.regenerate or not landing.exists() or not any(landing.rglob("*.*"))
+    if generated:
         _generate(args, settings)
     settings = _freshness_as_of_sample(settings, args)
+    if not generated and not args.rebuild and _nothing_new(settings):
+        return 0
     prepare(settings)
     import dagster as dg
 

@@ -19,7 +19,13 @@ from dagster._core.test_utils import create_run_for_test
 from dagster_duckdb import DuckDBResource
 
 from dagster_project.defs import automation
-from dagster_project.defs.resources import AlertWebhook, LandingZone, PostgresTarget, ServingTarget
+from dagster_project.defs.resources import (
+    AlertWebhook,
+    LandingZone,
+    PostgresTarget,
+    QualityGate,
+    ServingTarget,
+)
 from dagster_project.defs.serving.snapshot import duckdb_snapshot
 from dagster_project.defs.sources.extract import build_extract_asset
 from dagster_project.lib.landing.contracts import CONTRACTS
@@ -133,15 +139,25 @@ def test_schedule_cron_and_timezone_come_from_the_environment():
         )
 
 
-def test_schedule_requests_one_run_per_night():
+def test_schedule_requests_one_run_per_night(tmp_path):
+    """Files in the landing zone and no warehouse yet: the night runs (the skip of a night with
+    nothing new is tested in test_nothing_new_night.py)."""
     schedule = automation.nightly_schedule
     night = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
-    with dg.build_schedule_context(scheduled_execution_time=night) as context:
+    landing = tmp_path / "landing" / "crm" / "accounts"
+    landing.mkdir(parents=True)
+    (landing / "accounts_20261123T020000Z_full.csv").write_text("Id,Name\n001A,Acme\n")
+    resources = {
+        "landing": LandingZone(root=str(tmp_path / "landing")),
+        "duckdb": DuckDBResource(database=str(tmp_path / "warehouse.duckdb")),
+        "quality": QualityGate(),
+    }
+    with dg.build_schedule_context(scheduled_execution_time=night, resources=resources) as context:
         data = schedule.evaluate_tick(context)
     [request] = data.run_requests
     assert request.run_key == "nightly:2026-11-24T02:00:00+00:00"
     assert request.tags["rjw/trigger"] == "schedule"
-    with dg.build_schedule_context(scheduled_execution_time=night) as context:
+    with dg.build_schedule_context(scheduled_execution_time=night, resources=resources) as context:
         again = schedule.evaluate_tick(context)
     assert again.run_requests[0].run_key == request.run_key  # Dagster dedupes the same night
 

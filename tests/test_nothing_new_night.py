@@ -5,17 +5,27 @@ dbt unit tests: same SQL), then a forced build."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 import dagster as dg
 import duckdb
 import pytest
+from dagster_duckdb import DuckDBResource
 
-from dagster_project.defs.resources import dbt_project
+from dagster_project import cli
+from dagster_project.defs import automation
+from dagster_project.defs.resources import LandingZone, QualityGate, dbt_project, dbt_vars
 from dagster_project.defs.transform.dbt import FORCE_BUILD_TAG
 from dagster_project.lib.build_state import BUILDS_TABLE, decide, project_fingerprint
 from dagster_project.lib.fingerprint import table_fingerprints
-from tests.conftest import pipeline_assets, resources_for
+from dagster_project.lib.landing.contracts import CONTRACTS
+from dagster_project.lib.night_check import check_night
+from dagster_project.lib.quality.suite import Settings as QualitySettings
+from dagster_project.lib.settings import Settings
+from tests.conftest import SAMPLE_AS_OF, pipeline_assets, resources_for
 
 REPORT = dg.AssetKey(["reports", "revenue_report"])
 MART = dg.AssetKey("opportunity_journeys")
@@ -81,6 +91,51 @@ def test_nothing_new_runs_no_dbt_model_and_changes_no_mart(copy):
     assert any("revenue_report" in step for step in skipped)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert table_fingerprints(con) == before
+    assert _builds(warehouse) == 1
+
+
+def test_nothing_new_starts_no_run_at_all_and_reports_freshness(copy, capsys):
+    """Before any run: `rjw run` and the nightly schedule see that every landing file is loaded
+    and the last build is current, start nothing, and tell the sources' freshness instead."""
+    warehouse, landing = copy
+    as_of = datetime.fromisoformat(SAMPLE_AS_OF)
+    fingerprint = project_fingerprint(dbt_project.project_dir, dbt_vars(warehouse))
+    night = check_night(warehouse, landing, fingerprint, QualitySettings(freshness_as_of=as_of))
+    assert night.nothing_new and not night.new_files, night.reason
+    assert "landing files are all loaded" in night.reason
+    assert len(night.freshness) == len(CONTRACTS) and not night.stale
+    # a week later every source with a freshness expectation is stale, and is named
+    later = check_night(
+        warehouse,
+        landing,
+        fingerprint,
+        QualitySettings(freshness_as_of=as_of + timedelta(days=7)),
+    )
+    assert later.nothing_new and later.stale
+    assert any("raw_crm.leads" in f.message for f in later.stale)
+    # a file copied again (new modification time, same bytes) is read and found loaded
+    leads = sorted((landing / "crm" / "leads").glob("*.csv"))[-1]
+    os.utime(leads, ns=(leads.stat().st_atime_ns, leads.stat().st_mtime_ns + 10**9))
+    assert check_night(warehouse, landing, fingerprint).nothing_new
+
+    resources = {
+        "landing": LandingZone(root=str(landing)),
+        "duckdb": DuckDBResource(database=str(warehouse)),
+        "quality": QualityGate(freshness_as_of=(as_of + timedelta(days=7)).isoformat()),
+    }
+    with dg.build_schedule_context(scheduled_execution_time=as_of, resources=resources) as context:
+        tick = automation.nightly_schedule.evaluate_tick(context)
+    assert not tick.run_requests
+    assert "nothing new" in tick.skip_message and "older than allowed" in tick.skip_message
+
+    settings = Settings.from_env(
+        {"RJW_DUCKDB_PATH": str(warehouse), "RJW_LANDING_DIR": str(landing)}
+    )
+    settings = replace(settings, quality=QualitySettings(freshness_as_of=as_of))
+    assert cli._nothing_new(settings)
+    out = capsys.readouterr().out
+    assert "pipeline skipped in" in out and "no run started" in out
+    assert f"{len(CONTRACTS)} of {len(CONTRACTS)} sources within their allowed age" in out
     assert _builds(warehouse) == 1
 
 

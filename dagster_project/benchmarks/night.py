@@ -171,8 +171,11 @@ def _dbt_split(results: dict) -> dict:
 
 def night(workdir: Path, label: str, *args: str) -> dict:
     seconds, rss, out = _rjw(workdir, "run", *args)
-    run_id, steps = _last_run(workdir)
-    results = _run_results(run_id)
+    if "\npipeline skipped in " in f"\n{out}":  # nothing new: rjw started no Dagster run
+        run_id, steps, results = None, {}, None
+    else:
+        run_id, steps = _last_run(workdir)
+        results = _run_results(run_id)
     pipeline = next(
         (
             float(line.split(" in ")[1].split(" s")[0])
@@ -293,6 +296,9 @@ def report(nights: list[dict], overhead: dict | None, identity: dict[int, float]
             f"{target:10.0f} {n['peak_rss_gib']:14.2f}"
         )
     for n in nights:
+        if not n["steps"]:
+            lines.append(f"\n{TARGETS[n['label']][0]}: no Dagster run (nothing new), dbt not run")
+            continue
         lines.append(f"\n{TARGETS[n['label']][0]}: slowest steps (s)")
         lines += [f"  {seconds:8.1f}  {step}" for step, seconds in n["steps"][:8]]
         lines.append(f"  {len(n['steps'])} steps, {sum(s for _, s in n['steps']):.1f} s in all")

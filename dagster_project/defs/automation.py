@@ -23,8 +23,17 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from dagster_project.defs.resources import SETTINGS, AlertWebhook, LandingZone, PostgresTarget
+from dagster_project.defs.resources import (
+    SETTINGS,
+    AlertWebhook,
+    LandingZone,
+    PostgresTarget,
+    QualityGate,
+    dbt_project,
+    dbt_vars,
+)
 from dagster_project.lib.alerts import post_json, redact
+from dagster_project.lib.build_state import project_fingerprint
 from dagster_project.lib.landing.watch import (
     WarehouseBusy,
     fingerprint,
@@ -32,6 +41,7 @@ from dagster_project.lib.landing.watch import (
     loaded_files,
     unloaded_files,
 )
+from dagster_project.lib.night_check import check_night
 from dagster_project.lib.settings import CRON_ENV, TIMEZONE_ENV, WEBHOOK_ENV, Settings
 
 # Runs of the job carry this tag: dagster.yaml limits it to one run at a time, because DuckDB
@@ -86,31 +96,64 @@ def _runs_in_progress(instance: dg.DagsterInstance) -> list[dg.DagsterRun]:
 
 
 # ------------------------------------------------------------------------------------- schedule
-def build_nightly_schedule(settings: Settings = SETTINGS) -> dg.ScheduleDefinition:
-    """The nightly run of the whole job, at ``RJW_SCHEDULE_CRON`` in ``RJW_SCHEDULE_TIMEZONE``."""
-    cron, timezone = settings.schedule_cron, settings.schedule_timezone
-
-    def nightly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-        scheduled = context.scheduled_execution_time
-        stamp = scheduled.isoformat() if scheduled else datetime.now(UTC).isoformat()
-        return dg.RunRequest(
-            run_key=f"nightly:{stamp}",
-            tags={"rjw/trigger": "schedule", "rjw/scheduled_for": stamp},
-        )
-
+def nightly_decision(
+    stamp: str, landing: Path, warehouse: Path, quality_settings=None
+) -> dg.RunRequest | dg.SkipReason:
+    """The night's run, or a skip when nothing is new: every landing file loaded and the last dbt
+    build current (lib/night_check.py). A skip names the sources older than their allowed age,
+    since freshness is what a night with nothing new still has to tell."""
     try:
-        return dg.ScheduleDefinition(
+        night = check_night(
+            warehouse,
+            landing,
+            project_fingerprint(dbt_project.project_dir, dbt_vars(warehouse)),
+            quality_settings,
+        )
+    except WarehouseBusy:
+        night = None  # a writer holds the warehouse: the run queues behind it (run tag)
+    if night is not None and night.nothing_new:
+        stale = night.stale
+        freshness = (
+            f"; older than allowed: {'; '.join(f.message for f in stale)}"
+            if stale
+            else f"; all {len(night.freshness)} sources within their allowed age"
+        )
+        return dg.SkipReason(f"{night.reason}{freshness}"[:4000])
+    return dg.RunRequest(
+        run_key=f"nightly:{stamp}",
+        tags={"rjw/trigger": "schedule", "rjw/scheduled_for": stamp},
+    )
+
+
+def build_nightly_schedule(settings: Settings = SETTINGS) -> dg.ScheduleDefinition:
+    """The nightly run of the whole job, at ``RJW_SCHEDULE_CRON`` in ``RJW_SCHEDULE_TIMEZONE``;
+    skipped (with the reason and the sources' freshness) when nothing is new."""
+    cron, timezone = settings.schedule_cron, settings.schedule_timezone
+    try:
+
+        @dg.schedule(
             name="nightly_warehouse_build",
             job=warehouse_job,
             cron_schedule=cron,
             execution_timezone=timezone,
-            execution_fn=nightly,
             default_status=_default_status(settings),
-            description=f"Runs the whole graph at `{cron}` ({timezone}); set {CRON_ENV} and "
+            description=f"Runs the whole graph at `{cron}` ({timezone}) unless nothing is new "
+            f"(every landing file loaded, the dbt build current); set {CRON_ENV} and "
             f"{TIMEZONE_ENV} to change it.",
         )
+        def nightly(
+            context: dg.ScheduleEvaluationContext,
+            landing: LandingZone,
+            duckdb: DuckDBResource,
+            quality: QualityGate,
+        ) -> dg.RunRequest | dg.SkipReason:
+            scheduled = context.scheduled_execution_time
+            stamp = scheduled.isoformat() if scheduled else datetime.now(UTC).isoformat()
+            return nightly_decision(stamp, landing.path, Path(duckdb.database), quality.settings())
+
     except dg.DagsterInvalidDefinitionError as exc:
         raise ValueError(f"{CRON_ENV}={cron!r} is not a valid cron schedule: {exc}") from exc
+    return nightly
 
 
 # ------------------------------------------------------------------------------- landing sensor

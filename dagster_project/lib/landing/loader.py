@@ -38,10 +38,11 @@ from dagster_project.lib.landing.manifest import (
     FileLoad,
     LoadResult,
     commit_batch,
-    current_load,
+    current_load_stat,
     delivered_before,
     ensure_raw_tables,
     record_duplicate,
+    record_mtime,
 )
 from dagster_project.lib.landing.readers import drop_temp_relations, fingerprint_file, parse_file
 
@@ -67,6 +68,7 @@ def load_object(
 
     Files are taken in sorted name order. An unchanged file (same sha256 as the current manifest
     row of its URI, the path relative to ``landing_root``) is skipped, so a re-run loads nothing;
+    one whose size and modification time are those recorded is skipped without being read;
     a changed file replaces what its earlier version loaded; a file whose content another file
     delivered before is recorded as a duplicate and loads nothing. Each file commits on its own:
     a ``LandingContractError`` stops the run at that file, files before it stay loaded.
@@ -79,12 +81,20 @@ def load_object(
     for path in landing_files(contract, landing_root):
         file_started = time.perf_counter()
         uri = path.relative_to(landing_root).as_posix()
+        stat = path.stat()
+        current = current_load_stat(con, contract.table, uri)
+        if current is not None and (current[2], current[3]) == (stat.st_size, stat.st_mtime_ns):
+            # same size and modification time as when it was loaded: not read again
+            detail = FileLoad(uri, "skipped", current[0], current[1], stat.st_size)
+            detail.duration_seconds = time.perf_counter() - file_started
+            result.add(detail)
+            continue
         fingerprint = fingerprint_file(path)
-        current = current_load(con, contract.table, uri)
         earlier = None
         if current is None or current[1] != fingerprint.sha256:
             earlier = delivered_before(con, contract.table, fingerprint.content_sha256, uri)
         if current is not None and current[1] == fingerprint.sha256:
+            record_mtime(con, current[0], stat.st_mtime_ns)
             detail = FileLoad(
                 uri, "skipped", current[0], fingerprint.sha256, fingerprint.size_bytes
             )
@@ -104,11 +114,13 @@ def load_object(
                 content_sha256=fingerprint.content_sha256,
                 size_bytes=fingerprint.size_bytes,
                 original_load_id=earlier[0],
+                mtime_ns=stat.st_mtime_ns,
             )
         else:
             try:
                 batch = parse_file(con, contract, path, uri, fingerprint)
                 batch.source_seq = export_seq(path.name)
+                batch.mtime_ns = stat.st_mtime_ns
                 detail = commit_batch(con, contract, batch)
             except duckdb.Error as exc:  # name the file in engine errors too
                 raise RuntimeError(f"{path}: loading into {contract.table} failed: {exc}") from exc

@@ -49,6 +49,9 @@ MANIFEST_COLUMNS: dict[str, str] = {
     "superseded_by": "BIGINT",  # load_id of the newer version; NULL = current version
     "content_sha256": "VARCHAR",  # of the decompressed content (= sha256 for a plain file)
     "duplicate_of": "BIGINT",  # a duplicate delivery: the load that delivered the content
+    # the file's modification time (ns) when it was last seen with this content: a file whose
+    # size and mtime are unchanged is skipped without reading it again (as rsync and git do)
+    "mtime_ns": "BIGINT",
 }
 
 REJECTS_COLUMNS: dict[str, str] = {
@@ -89,6 +92,7 @@ class ParsedBatch:
     # place in the export order (``_source_seq``), e.g. the export time in the file name; None:
     # the load id of the source's first load (its arrival)
     source_seq: int | None = None
+    mtime_ns: int | None = None  # the file's modification time (recorded in the manifest)
 
 
 @dataclass
@@ -199,13 +203,30 @@ def current_load(
     con: duckdb.DuckDBPyConnection, table: str, source_uri: str
 ) -> tuple[int, str] | None:
     """``(load_id, sha256)`` of the current manifest row of a source, or None if never loaded."""
+    row = current_load_stat(con, table, source_uri)
+    return None if row is None else (row[0], row[1])
+
+
+def current_load_stat(
+    con: duckdb.DuckDBPyConnection, table: str, source_uri: str
+) -> tuple[int, str, int | None, int | None] | None:
+    """``(load_id, sha256, size_bytes, mtime_ns)`` of the current manifest row of a source."""
     row = con.execute(
-        f"SELECT load_id, sha256 FROM {_qualified(MANIFEST_TABLE)} "
+        f"SELECT load_id, sha256, size_bytes, mtime_ns FROM {_qualified(MANIFEST_TABLE)} "
         "WHERE table_name = ? AND source_uri = ? AND superseded_by IS NULL "
         "ORDER BY load_id DESC LIMIT 1",
         [table, source_uri],
     ).fetchone()
-    return None if row is None else (int(row[0]), str(row[1]))
+    return None if row is None else (int(row[0]), str(row[1]), row[2], row[3])
+
+
+def record_mtime(con: duckdb.DuckDBPyConnection, load_id: int, mtime_ns: int) -> None:
+    """Remember the modification time of a file found unchanged by its checksum (a file copied
+    or touched again), so the next run skips it without reading it."""
+    con.execute(
+        f"UPDATE {_qualified(MANIFEST_TABLE)} SET mtime_ns = ? WHERE load_id = ?",
+        [mtime_ns, load_id],
+    )
 
 
 # ---------------------------------------------------------------------------------------- commit
@@ -284,7 +305,7 @@ def commit_batch(
             f"INSERT INTO {_qualified(MANIFEST_TABLE)} BY NAME SELECT ? AS load_id, "
             "? AS table_name, ? AS source_uri, ? AS size_bytes, ? AS sha256, ? AS rows_received, "
             "? AS rows_loaded, ? AS rows_rejected, ?::VARCHAR[] AS extra_columns, ? AS status, "
-            "? AS loaded_at, ? AS content_sha256",
+            "? AS loaded_at, ? AS content_sha256, ? AS mtime_ns",
             [
                 load_id,
                 contract.table,
@@ -298,6 +319,7 @@ def commit_batch(
                 status,
                 loaded_at,
                 batch.content_sha256 or batch.sha256,
+                batch.mtime_ns,
             ],
         )
         con.execute("COMMIT")
@@ -344,6 +366,7 @@ def record_duplicate(
     size_bytes: int | None,
     original_load_id: int,
     loaded_at: datetime | None = None,
+    mtime_ns: int | None = None,
 ) -> FileLoad:
     """Record a source whose content an earlier load delivered already (an old export sent again
     under a new name): a manifest row with status 'duplicate', no rows, ``duplicate_of`` the
@@ -370,7 +393,8 @@ def record_duplicate(
             f"INSERT INTO {_qualified(MANIFEST_TABLE)} BY NAME SELECT ? AS load_id, "
             "? AS table_name, ? AS source_uri, ? AS size_bytes, ? AS sha256, 0 AS rows_received, "
             "0 AS rows_loaded, 0 AS rows_rejected, []::VARCHAR[] AS extra_columns, "
-            "'duplicate' AS status, ? AS loaded_at, ? AS content_sha256, ? AS duplicate_of",
+            "'duplicate' AS status, ? AS loaded_at, ? AS content_sha256, ? AS duplicate_of, "
+            "? AS mtime_ns",
             [
                 load_id,
                 contract.table,
@@ -380,6 +404,7 @@ def record_duplicate(
                 loaded_at,
                 content_sha256,
                 original_load_id,
+                mtime_ns,
             ],
         )
         con.execute("COMMIT")

@@ -40,8 +40,9 @@ class WarehouseBusy(Exception):
     """The warehouse file is locked by a writer."""
 
 
-def loaded_files(warehouse: Path) -> dict[tuple[str, str], tuple[int, str]]:
-    """``{(raw table, uri): (size, sha256)}`` of the current version of every loaded file.
+def loaded_files(warehouse: Path) -> dict[tuple[str, str], tuple[int, str, int | None]]:
+    """``{(raw table, uri): (size, sha256, mtime_ns)}`` of the current version of every loaded
+    file.
 
     Opens the warehouse read-only for a moment; raises ``WarehouseBusy`` if a run holds it."""
     if not warehouse.exists():
@@ -51,26 +52,34 @@ def loaded_files(warehouse: Path) -> dict[tuple[str, str], tuple[int, str]]:
     except duckdb.IOException as exc:
         raise WarehouseBusy(str(exc)) from exc
     try:
-        if not table_exists(con, CURRENT_FILES_VIEW):
-            return {}
-        rows = con.execute(
-            f"select table_name, source_uri, size_bytes, sha256 from {CURRENT_FILES_VIEW}"
-        ).fetchall()
+        return loaded_files_on(con)
     finally:
         con.close()
-    return {(t, uri): (size, sha) for t, uri, size, sha in rows}
+
+
+def loaded_files_on(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], tuple]:
+    """``loaded_files`` on an open connection."""
+    if not table_exists(con, CURRENT_FILES_VIEW):
+        return {}
+    rows = con.execute(
+        f"select table_name, source_uri, size_bytes, sha256, mtime_ns from {CURRENT_FILES_VIEW}"
+    ).fetchall()
+    return {(t, uri): (size, sha, mtime) for t, uri, size, sha, mtime in rows}
 
 
 def unloaded_files(
     landing_root: Path,
     listing: list[tuple[str, str, int, int]],
-    loaded: Mapping[tuple[str, str], tuple[int, str]],
+    loaded: Mapping[tuple[str, str], tuple],
 ) -> list[tuple[str, str, int, int]]:
     """The files of ``listing`` whose current content is not loaded yet: new paths, and known
-    paths whose size or sha256 changed (a same-size change is found by hashing)."""
+    paths whose size or sha256 changed (a same-size change is found by hashing; a file with the
+    recorded size and modification time is not read)."""
     out = []
     for table, uri, size, mtime in listing:
         known = loaded.get((table, uri))
+        if known is not None and len(known) > 2 and (known[0], known[2]) == (size, mtime):
+            continue
         if known is None or known[0] != size or known[1] != sha256_file(landing_root / uri):
             out.append((table, uri, size, mtime))
     return out
