@@ -7,7 +7,6 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from dagster_duckdb import DuckDBResource
 
 from dagster_project.defs.resources import (
     AlertWebhook,
@@ -18,6 +17,7 @@ from dagster_project.defs.resources import (
     ServingTarget,
     dbt_cli,
     prepare_dbt_manifest,
+    warehouse_resource,
 )
 from dagster_project.defs.sources import ads, billing, crm
 from dagster_project.generate import generate
@@ -65,7 +65,7 @@ def resources_for(
     """Every resource of the code location, for these paths only: nothing comes from the
     environment (the sample world is a fixed window: freshness as of its last export)."""
     return {
-        "duckdb": DuckDBResource(database=str(warehouse)),
+        "duckdb": warehouse_resource(warehouse),
         "landing": LandingZone(root=str(landing)),
         "dbt": dbt_cli(),
         # reports and the analysts' snapshot beside the warehouse; PostgreSQL off (no DSN)

@@ -152,16 +152,36 @@ DBT_EXECUTABLE = (
 )
 
 
-def dbt_vars(warehouse: Path | str) -> dict[str, str]:
-    """The vars every dbt command gets: ``warehouse_path``, which dbt/profiles.yml reads."""
-    return {"warehouse_path": str(warehouse)}
+def dbt_vars(
+    warehouse: Path | str, memory_limit: str | None = SETTINGS.duckdb_memory_limit
+) -> dict[str, str]:
+    """The vars every dbt command gets: ``warehouse_path`` and ``duckdb_memory_limit``, which
+    dbt/profiles.yml reads (engine settings: not inputs of the models, see build_state)."""
+    out = {"warehouse_path": str(warehouse)}
+    if memory_limit:
+        out["duckdb_memory_limit"] = memory_limit
+    return out
 
 
-def warehouse_vars(warehouse: Path | str) -> list[str]:
+def warehouse_vars(
+    warehouse: Path | str, memory_limit: str | None = SETTINGS.duckdb_memory_limit
+) -> list[str]:
     """dbt arguments that point dbt at ``warehouse`` (``dbt_vars``). Parse and build pass the
     same value, so dbt's partial parsing stays valid between them (a changed var or profile
     makes dbt parse everything again)."""
-    return ["--vars", json.dumps(dbt_vars(warehouse))]
+    return ["--vars", json.dumps(dbt_vars(warehouse, memory_limit))]
+
+
+def warehouse_resource(
+    warehouse: Path | str, memory_limit: str = SETTINGS.duckdb_memory_limit
+) -> DuckDBResource:
+    """The warehouse: its file and DuckDB's memory limit for every connection to it (the dbt
+    asset passes the same limit to dbt)."""
+    return DuckDBResource(database=str(warehouse), connection_config={"memory_limit": memory_limit})
+
+
+def memory_limit_of(duckdb: DuckDBResource) -> str | None:
+    return (duckdb.connection_config or {}).get("memory_limit")
 
 
 class VenvDbtPreparer(DagsterDbtProjectPreparer):
@@ -190,11 +210,13 @@ def dbt_cli() -> DbtCliResource:
     return DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
 
 
-def prepare_dbt_manifest(warehouse: Path | None = None) -> Path:
+def prepare_dbt_manifest(
+    warehouse: Path | None = None, memory_limit: str = SETTINGS.duckdb_memory_limit
+) -> Path:
     """Parse the dbt project (``dbt parse``) so the asset graph matches the dbt files; with the
-    warehouse the build will use, so that build can parse only what changed."""
+    warehouse and settings the build will use, so that build can parse only what changed."""
     dbt_cli().cli(
-        ["parse", "--quiet", *warehouse_vars(warehouse or SETTINGS.warehouse)],
+        ["parse", "--quiet", *warehouse_vars(warehouse or SETTINGS.warehouse, memory_limit)],
         target_path=dbt_project.target_path,
     ).wait()
     return dbt_project.manifest_path
@@ -212,7 +234,7 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     return {
         # (the loader sets TimeZone=UTC per connection: as connection config DuckDB 2.0 fails
         # to autoload icu for it)
-        "duckdb": DuckDBResource(database=str(settings.warehouse)),
+        "duckdb": warehouse_resource(settings.warehouse, settings.duckdb_memory_limit),
         "landing": LandingZone(root=str(settings.landing)),
         "reports": ReportsFolder(root=str(settings.reports)),
         "quality": QualityGate.from_settings(settings.quality),

@@ -23,12 +23,16 @@ from dagster_project.lib.sql import scalar, table_exists
 BUILDS_TABLE = f"{META_SCHEMA}.dbt_builds"
 # what dbt reads from its project folder; target/, logs/ and dbt_packages/ are its output
 PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
+# vars that set the engine, not the models' inputs: a copied warehouse or another memory limit
+# is the same build
+ENGINE_VARS = ("warehouse_path", "duckdb_memory_limit")
 
 
 def project_fingerprint(project_dir: Path, dbt_vars: Mapping[str, object]) -> str:
     """SHA-256 over every file dbt reads from ``project_dir`` (path and content) and the vars
-    the build passes on its command line (the warehouse's own path is not an input of the
-    models: a warehouse copied elsewhere is the same build)."""
+    the build passes on its command line, but ``ENGINE_VARS`` (the warehouse's own path and
+    DuckDB's memory limit are not inputs of the models: a warehouse copied elsewhere is the
+    same build)."""
     digest = hashlib.sha256()
     for part in PROJECT_PARTS:
         root = project_dir / part
@@ -37,7 +41,7 @@ def project_fingerprint(project_dir: Path, dbt_vars: Mapping[str, object]) -> st
             if path.exists():
                 digest.update(str(path.relative_to(project_dir)).encode() + b"\0")
                 digest.update(path.read_bytes() + b"\0")
-    inputs = {k: v for k, v in dbt_vars.items() if k != "warehouse_path"}
+    inputs = {k: v for k, v in dbt_vars.items() if k not in ENGINE_VARS}
     digest.update(json.dumps(inputs, sort_keys=True, default=str).encode())
     return digest.hexdigest()
 
