@@ -12,7 +12,9 @@ import dagster as dg
 import duckdb
 
 from dagster_project.defs.resources import DBT_EXECUTABLE, DBT_PROJECT_DIR
+from dagster_project.lib.html import quality_report
 from dagster_project.lib.landing.contracts import CONTRACTS
+from dagster_project.lib.quality import model_tests
 from dagster_project.lib.quality.suite import CHECKS
 
 RECONCILIATION = {
@@ -127,3 +129,106 @@ def test_reconciliation_tests_fail_when_the_marts_do_not_add_up(loaded, tmp_path
     assert run.returncode != 0
     for test in RECONCILIATION.values():
         assert re.search(rf"FAIL \d+ {test}", out), out[-3000:]
+
+
+# ------------------------------------------------------------------ orphans in the models
+def test_model_tests_that_do_not_pass_are_described_from_the_dbt_artifacts():
+    """run_results.json and manifest.json in the shapes dbt 1.11 writes them."""
+    test_id = (
+        "test.revenue_journey.relationships_stg_crm__campaign_members_lead_id__lead_id__ref_"
+        "stg_crm__leads_.e5f664045c"
+    )
+    run_results = {
+        "results": [
+            {"unique_id": "model.revenue_journey.stg_crm__leads", "status": "success",
+             "failures": None, "message": "OK"},
+            {"unique_id": test_id, "status": "warn", "failures": 6,
+             "message": "Got 6 results, configured to warn if != 0"},
+            {"unique_id": "test.revenue_journey.unique_stg_crm__leads_lead_id.1a2b",
+             "status": "pass", "failures": 0, "message": None},
+            {"unique_id": "test.revenue_journey.assert_spend_reconciles.9f", "status": "fail",
+             "failures": 2, "message": "Got 2 results, configured to fail if != 0"},
+        ]
+    }  # fmt: skip
+    manifest = {
+        "nodes": {
+            test_id: {
+                "name": "relationships_stg_crm__campaign_members_lead_id__lead_id__ref_"
+                "stg_crm__leads_",
+                "attached_node": "model.revenue_journey.stg_crm__campaign_members",
+                "column_name": "lead_id",
+                "test_metadata": {
+                    "name": "relationships",
+                    "kwargs": {
+                        "column_name": "lead_id",
+                        "to": "ref('stg_crm__leads')",
+                        "field": "lead_id",
+                        "model": "{{ get_where_subquery(ref('stg_crm__campaign_members')) }}",
+                    },
+                    "namespace": None,
+                },
+            },
+            "test.revenue_journey.assert_spend_reconciles.9f": {
+                "name": "assert_spend_reconciles",
+                "attached_node": None,
+                "column_name": None,
+                "test_metadata": None,
+            },
+        }
+    }
+    orphan, failed = model_tests.not_passing(run_results, manifest)
+    assert orphan["test_type"] == "relationships" and orphan["status"] == "warn"
+    assert (orphan["model"], orphan["column_name"], orphan["failures"]) == (
+        "stg_crm__campaign_members",
+        "lead_id",
+        6,
+    )
+    assert orphan["parent"] == "stg_crm__leads.lead_id"
+    assert failed["test_type"] == "singular" and failed["status"] == "fail"
+    assert model_tests.failed_nodes(run_results) == [
+        "assert_spend_reconciles: Got 2 results, configured to fail if != 0"
+    ]
+    page = quality_report.render([], model_tests=[orphan, failed])
+    assert "6 orphaned row(s) in all" in page
+    assert "rows whose stg_crm__leads.lead_id is not in the warehouse" in page
+
+
+def test_the_session_build_records_its_orphans_and_the_report_shows_them(loaded):
+    """Every relationships test that warned in the build is recorded with its failing rows,
+    which equal an independent count of the child rows whose parent is missing."""
+    warned = {
+        e.check_name
+        for e in loaded["result"].get_asset_check_evaluations()
+        if not e.passed and e.check_name.startswith("relationships_")
+    }
+    with duckdb.connect(str(loaded["warehouse"]), read_only=True) as con:
+        recorded = model_tests.latest(con)
+        orphans = [r for r in recorded if r["test_type"] == "relationships"]
+        assert {r["test_name"] for r in orphans} == warned
+        for r in orphans:
+            parent, field = r["parent"].split(".")
+            schemas = dict(
+                con.execute(
+                    "select table_name, table_schema from information_schema.tables "
+                    "where table_name in (?, ?)",
+                    [r["model"], parent],
+                ).fetchall()
+            )
+            child = f"{schemas[r['model']]}.{r['model']}"
+            row_filter = f"({r['row_filter']}) and " if r["row_filter"] else ""
+            column = r["column_name"]
+            missing = con.execute(
+                f"select count(*) from {child} where {row_filter}{column} is not null and "
+                f"{column} not in (select {field} from {schemas[parent]}.{parent} "
+                f"where {field} is not null)"
+            ).fetchone()[0]
+            assert missing == r["failures"] > 0, r
+    text = (loaded["reports"] / "quality.html").read_text()
+    assert "id='model-tests'" in text
+    total = sum(r["failures"] for r in orphans)
+    if orphans:
+        assert f"{total:,} orphaned row(s) in all" in text
+        for r in orphans:
+            assert f"{r['model']}.{r['column_name']}" in text
+    else:
+        assert "no orphaned rows" in text

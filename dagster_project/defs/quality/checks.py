@@ -36,7 +36,7 @@ from dagster_project.defs.resources import (
 from dagster_project.lib.html import quality_report as report
 from dagster_project.lib.landing.contracts import CONTRACTS, Contract
 from dagster_project.lib.landing.manifest import ensure_raw_tables
-from dagster_project.lib.quality import store
+from dagster_project.lib.quality import model_tests, store
 from dagster_project.lib.quality.findings import Evaluation, Finding, accept_loads
 from dagster_project.lib.quality.suite import (
     CHECK_DESCRIPTIONS,
@@ -148,7 +148,8 @@ def build_raw_checks(suite: Suite) -> dg.AssetChecksDefinition:
             if not evaluation.blocking_failures:
                 accept_loads(con, suite, evaluation.loads, context.run.run_id)
             latest = store.latest_results(con)
-        report.write_report(latest, folder)
+            last_build_tests = model_tests.latest(con)
+        report.write_report(latest, folder, last_build_tests)
         link = report.report_url(folder, contract.table)
         context.log.info(
             f"{contract.table}: {evaluation.rows_validated} rows of {len(evaluation.loads)} new "

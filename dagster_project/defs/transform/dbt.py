@@ -5,11 +5,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DbtCliInvocation, DbtCliResource, dbt_assets
 from dagster_duckdb import DuckDBResource
 
-from dagster_project.defs.resources import WAREHOUSE_POOL, dbt_project, dbt_vars, warehouse_vars
+from dagster_project.defs.resources import (
+    WAREHOUSE_POOL,
+    ReportsFolder,
+    dbt_project,
+    dbt_vars,
+    memory_limit_of,
+    warehouse_vars,
+)
 from dagster_project.lib.build_state import decide, project_fingerprint, record_build
+from dagster_project.lib.html import quality_report
+from dagster_project.lib.quality import model_tests, store
 
 # a run tagged with this (value "always"; `rjw run --rebuild` sets it) builds even when nothing
 # changed since the last build
@@ -17,9 +26,10 @@ FORCE_BUILD_TAG = "rjw/dbt_build"
 
 
 def dbt_build_args(duckdb: DuckDBResource) -> list[str]:
-    """``dbt build`` into the DuckDB resource's file: the path reaches dbt as the var
-    ``warehouse_path`` that dbt/profiles.yml reads (``RJW_DUCKDB_PATH`` only for dbt by hand)."""
-    return ["build", *warehouse_vars(duckdb.database)]
+    """``dbt build`` into the DuckDB resource's file with its memory limit: they reach dbt as the
+    vars ``warehouse_path`` and ``duckdb_memory_limit`` that dbt/profiles.yml reads
+    (``RJW_DUCKDB_PATH`` and ``RJW_DUCKDB_MEMORY_LIMIT`` only for dbt by hand)."""
+    return ["build", *warehouse_vars(duckdb.database, memory_limit_of(duckdb))]
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -41,18 +51,52 @@ class WarehouseTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "dbt"
 
 
-def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
+def _report_model_tests(
+    context: dg.AssetExecutionContext,
+    invocation: DbtCliInvocation,
+    duckdb: DuckDBResource,
+    reports: ReportsFolder,
+) -> None:
+    """Record the build's data tests that warned or failed (orphans above all) and show them in
+    the quality report beside the raw tables' checks."""
+    try:
+        run_results = invocation.get_artifact("run_results.json")
+    except FileNotFoundError:  # dbt stopped before running anything (its error is in the log)
+        return
+    not_passing = model_tests.not_passing(run_results, invocation.manifest)
+    with duckdb.get_connection() as con:
+        model_tests.record(con, not_passing, context.run.run_id)
+        raw_results = store.latest_results(con)
+    quality_report.write_report(raw_results, reports.path, not_passing)
+    orphans = sum(r["failures"] or 0 for r in not_passing if r["test_type"] == "relationships")
+    context.log.info(
+        f"{len(not_passing)} dbt data test(s) did not pass ({orphans:,} orphaned rows); "
+        f"quality report {quality_report.report_url(reports.path, 'model-tests')}"
+    )
+
+
+def _build(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    duckdb: DuckDBResource,
+    reports: ReportsFolder,
+):
     """The whole project: skipped when nothing changed since the last successful build (no
     new load, same dbt project and vars; lib/build_state.py), so a night with nothing new runs
     no dbt model and the assets downstream are skipped too. On new data with the same dbt
-    project the unit tests (fixed inputs: they test the SQL, not the data) are left out. A
+    project the unit tests (fixed inputs: they test the SQL, not the data) are left out and the
+    incremental models (the large staging tables, touchpoints) add only the change; a changed
+    project or a forced build runs them all with ``--full-refresh``. The build's data tests
+    that warned or failed (orphans above all) are recorded and shown in the quality report. A
     subset chosen by hand (the UI, a test) always runs and is never recorded as a build of the
     whole project."""
     args = dbt_build_args(duckdb)
     if context.is_subset:
         yield from dbt.cli(args, context=context).stream()
         return
-    fingerprint = project_fingerprint(dbt_project.project_dir, dbt_vars(duckdb.database))
+    fingerprint = project_fingerprint(
+        dbt_project.project_dir, dbt_vars(duckdb.database, memory_limit_of(duckdb))
+    )
     with duckdb.get_connection() as con:
         decision = decide(con, fingerprint)
     forced = context.run.tags.get(FORCE_BUILD_TAG) == "always"
@@ -63,10 +107,24 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckD
         "dbt build: " + ("forced by the run tag " + FORCE_BUILD_TAG if forced else decision.reason)
     )
     if not decision.code_changed and not forced:
-        # same SQL as the last build: its unit tests (fixed inputs) passed then and would now
+        # same SQL as the last build: its unit tests (fixed inputs) passed then and would now;
+        # the incremental models add only what the new loads touched
         args = [*args, "--exclude-resource-type", "unit_test"]
+    else:
+        # a changed project (or a forced build): rows the incremental models kept were made by
+        # the old SQL, so they are rebuilt from raw
+        args = [*args, "--full-refresh"]
     started_at = datetime.now(UTC)
-    yield from dbt.cli(args, context=context).stream()
+    invocation = dbt.cli(args, context=context, raise_on_error=False)
+    yield from invocation.stream()
+    _report_model_tests(context, invocation, duckdb, reports)
+    if not invocation.is_successful():
+        raise dg.Failure(
+            "dbt build failed: "
+            + "; ".join(model_tests.failed_nodes(invocation.get_artifact("run_results.json")))[
+                :3000
+            ],
+        )
     with duckdb.get_connection() as con:
         record_build(con, fingerprint, decision.last_load_id, started_at, context.run.run_id)
 
@@ -77,7 +135,12 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckD
     name="dbt_models",
     pool=WAREHOUSE_POOL,
 )
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
+def dbt_models(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    duckdb: DuckDBResource,
+    reports: ReportsFolder,
+):
     """Builds and tests the dbt models (staging, intermediate, core, marts, with the
     data-driven attribution Python model) in the warehouse."""
-    yield from _build(context, dbt, duckdb)
+    yield from _build(context, dbt, duckdb, reports)

@@ -81,11 +81,36 @@ def _section(ev: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _model_test(result: dict[str, Any]) -> dict[str, Any]:
+    """One dbt data test of the last build that did not pass (``lib/quality/model_tests``)."""
+    orphan = result["test_type"] == "relationships"
+    failures = result["failures"]
+    return {
+        "status": "ERROR" if result["status"] in ("fail", "error") else "WARN",
+        "relation": f"{_text(result['model'])}.{_text(result['column_name'])}",
+        "test": _text(result["test_name"]),
+        "kind": "orphans" if orphan else _text(result["test_type"]),
+        "failing_rows": "" if failures is None else f"{failures:,}",
+        "meaning": (
+            f"rows whose {_text(result['parent'])} is not in the warehouse (rejected at load or "
+            "never delivered): kept and flagged, not dropped"
+            if orphan
+            else _text(result["message"])
+        ),
+    }
+
+
 def report_context(
-    evaluations: list[dict[str, Any]], generated_at: datetime | None = None
+    evaluations: list[dict[str, Any]],
+    generated_at: datetime | None = None,
+    model_tests: Iterable[dict[str, Any]] = (),
 ) -> dict[str, Any]:
-    """Everything the template prints, prepared from the evaluations (pure)."""
+    """Everything the template prints, prepared from the evaluations and the last dbt build's
+    data tests that did not pass (pure)."""
     generated_at = generated_at or datetime.now(UTC)
+    model_tests = list(model_tests)
+    model_rows = [_model_test(r) for r in model_tests]
+    orphans = sum(r["failures"] or 0 for r in model_tests if r["test_type"] == "relationships")
     overall = {ev["table"]: check_status(ev["findings"]) for ev in evaluations}
     return {
         "generated": f"{generated_at:%Y-%m-%d %H:%M:%S}",
@@ -107,17 +132,25 @@ def report_context(
             for ev in evaluations
         ],
         "sections": [_section(ev) for ev in evaluations],
+        "model_tests": model_rows,
+        "orphan_rows": f"{orphans:,}",
     }
 
 
-def render(evaluations: list[dict[str, Any]], generated_at: datetime | None = None) -> str:
+def render(
+    evaluations: list[dict[str, Any]],
+    generated_at: datetime | None = None,
+    model_tests: Iterable[dict[str, Any]] = (),
+) -> str:
     """The report page for the latest evaluation of every table."""
-    return render_template(TEMPLATE, **report_context(evaluations, generated_at))
+    return render_template(TEMPLATE, **report_context(evaluations, generated_at, model_tests))
 
 
-def write_report(evaluations: list[dict[str, Any]], folder: Path) -> Path:
+def write_report(
+    evaluations: list[dict[str, Any]], folder: Path, model_tests: Iterable[dict[str, Any]] = ()
+) -> Path:
     """Render and write ``quality.html`` atomically (temporary file, then rename)."""
-    return write_atomically(folder / REPORT_NAME, render(evaluations))
+    return write_atomically(folder / REPORT_NAME, render(evaluations, model_tests=model_tests))
 
 
 def report_url(folder: Path, table: str | None = None) -> str:

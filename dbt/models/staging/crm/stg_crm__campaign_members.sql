@@ -1,3 +1,5 @@
+{{ incremental_staging_config('campaign_member_id') }}
+
 with
 
 source as (
@@ -29,11 +31,14 @@ renamed as (
         {{ to_utc('"LastModifiedDate"') }} as updated_at,
         {{ to_utc('_loaded_at') }} as loaded_at,
 
-        -- lineage (orders versions with the same updated_at; dropped after de-duplication)
+        -- lineage: the load of this version (the incremental bookmark, kept); export
+        -- order and line (order the versions, dropped after de-duplication)
+        _load_id as load_id,
         _source_seq,
         _source_line
 
     from source
+    {{ touched_keys_only(cleaned_string('"Id"'), 'campaign_member_id') }}
 
 ),
 

@@ -1,3 +1,5 @@
+{{ incremental_staging_config('email_event_id') }}
+
 with
 
 source as (
@@ -31,11 +33,14 @@ renamed as (
         {{ to_utc('occurred_at') }} as occurred_at,
         {{ to_utc('_loaded_at') }} as loaded_at,
 
-        -- lineage (orders re-delivered events; dropped after de-duplication)
+        -- lineage: the load of this version (the incremental bookmark, kept); export
+        -- order and line (order the versions, dropped after de-duplication)
+        _load_id as load_id,
         _source_seq,
         _source_line
 
     from source
+    {{ touched_keys_only(cleaned_string('event_id'), 'email_event_id') }}
 
 ),
 

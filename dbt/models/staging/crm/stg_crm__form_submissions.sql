@@ -1,3 +1,5 @@
+{{ incremental_staging_config('form_submission_id') }}
+
 {#- The landing URL carries the UTM parameters and, for ad clicks, the platform's click id
     (gclid = Google, fbclid = Meta, li_fat_id = LinkedIn). -#}
 {%- set page_url = cleaned_string('page_url') -%}
@@ -72,11 +74,14 @@ renamed as (
         {{ to_utc('submitted_at') }} as submitted_at,
         {{ to_utc('_loaded_at') }} as loaded_at,
 
-        -- lineage (orders re-delivered submissions; dropped after de-duplication)
+        -- lineage: the load of this version (the incremental bookmark, kept); export
+        -- order and line (order the versions, dropped after de-duplication)
+        _load_id as load_id,
         _source_seq,
         _source_line
 
     from source
+    {{ touched_keys_only(cleaned_string('submission_id'), 'form_submission_id') }}
 
 ),
 
