@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from dagster_project.benchmarks.night import PeakRss, _dbt_split, report
+from dagster_project.benchmarks.night import PeakRss, _dbt_split, report, step_at
 
 
 def test_peak_rss_counts_the_child_processes():
@@ -16,6 +16,15 @@ def test_peak_rss_counts_the_child_processes():
     with PeakRss(child.pid, every=0.05) as rss:
         child.wait()
     assert rss.peak > 190 * 2**20
+    assert rss.peak_own == rss.peak  # the child was the sampled process itself
+    assert rss.peak_at > 0
+
+
+def test_the_peak_is_placed_in_the_step_that_ran_then():
+    spans = {"raw__crm__leads": (100.0, 110.0), "dbt_models": (110.5, 200.0)}
+    assert step_at(spans, 150.0) == "dbt_models"
+    assert step_at(spans, 105.0) == "raw__crm__leads"
+    assert step_at(spans, 110.2) is None
 
 
 def test_dbt_split_and_report_name_models_tests_and_targets():
@@ -38,6 +47,8 @@ def test_dbt_split_and_report_name_models_tests_and_targets():
             "wall_seconds": 200.0,
             "pipeline_seconds": 170.0,
             "peak_rss_gib": 3.5,
+            "peak_rss_own_gib": 1.25,
+            "peak_rss_step": "dbt_models",
             "steps": [("dbt_models", 120.0), ("raw__crm__leads", 4.0)],
             "dbt": split,
         },
@@ -58,5 +69,6 @@ def test_dbt_split_and_report_name_models_tests_and_targets():
     assert "full night" in text and "nothing-new night" in text
     assert "tests 2.0 s (20% of node time)" in text
     assert "dbt: not run" in text
+    assert "peak RSS during dbt_models (rjw process 1.25 GiB, its children 2.25 GiB)" in text
     assert "ratio 1.50x" in text
     assert "x2.20 (target <= 2.3)" in text

@@ -57,10 +57,13 @@ IDENTITY_OBJECTS = {
 
 
 class PeakRss:
-    """Peak resident memory of a process and its descendants, sampled from /proc."""
+    """Peak resident memory of a process and its descendants, sampled from /proc; with when
+    it happened (epoch seconds) and how much of it was the process itself (the rest: its
+    children, e.g. the dbt subprocess)."""
 
     def __init__(self, pid: int, every: float = 0.2) -> None:
         self.pid, self.every, self.peak = pid, every, 0
+        self.peak_at, self.peak_own = 0.0, 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -74,10 +77,13 @@ class PeakRss:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, self._tree_rss())
+            total, own = self._tree_rss()
+            if total > self.peak:
+                self.peak, self.peak_own, self.peak_at = total, own, time.time()
             self._stop.wait(self.every)
 
-    def _tree_rss(self) -> int:
+    def _tree_rss(self) -> tuple[int, int]:
+        """(RSS of the process and all its descendants, RSS of the process alone)."""
         parents: dict[int, int] = {}
         rss: dict[int, int] = {}
         for entry in Path("/proc").iterdir():
@@ -96,7 +102,7 @@ class PeakRss:
             children = [p for p, pp in parents.items() if pp == parent and p not in tree]
             tree.update(children)
             frontier.extend(children)
-        return sum(rss.get(p, 0) for p in tree)
+        return sum(rss.get(p, 0) for p in tree), rss.get(self.pid, 0)
 
 
 def _env(workdir: Path) -> dict[str, str]:
@@ -110,8 +116,8 @@ def _env(workdir: Path) -> dict[str, str]:
     }
 
 
-def _rjw(workdir: Path, *args: str) -> tuple[float, int, str]:
-    """Run ``rjw <args>`` on the scratch folder: (wall seconds, peak tree RSS, output)."""
+def _rjw(workdir: Path, *args: str) -> tuple[float, PeakRss, str]:
+    """Run ``rjw <args>`` on the scratch folder: (wall seconds, its peak RSS, output)."""
     (workdir / "dagster_home").mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     proc = subprocess.Popen(
@@ -126,21 +132,26 @@ def _rjw(workdir: Path, *args: str) -> tuple[float, int, str]:
     seconds = time.perf_counter() - t0
     if proc.returncode:
         raise RuntimeError(f"rjw {' '.join(args)} failed:\n{out[-4000:]}")
-    return seconds, rss.peak, out
+    return seconds, rss, out
 
 
-def _last_run(workdir: Path) -> tuple[str, dict[str, float]]:
-    """The latest Dagster run in the scratch instance: its id and seconds per step."""
+def _last_run(workdir: Path) -> tuple[str, dict[str, tuple[float, float]]]:
+    """The latest Dagster run in the scratch instance: its id and (start, end) of each step."""
     import dagster as dg
 
     with dg.DagsterInstance.from_config(str(workdir / "dagster_home")) as instance:
         run = instance.get_runs(limit=1)[0]
         steps = {
-            s.step_key: (s.end_time or 0) - (s.start_time or 0)
+            s.step_key: (s.start_time, s.end_time)
             for s in instance.get_run_step_stats(run.run_id)
             if s.start_time and s.end_time
         }
     return run.run_id, steps
+
+
+def step_at(steps: dict[str, tuple[float, float]], moment: float) -> str | None:
+    """The step running at ``moment`` (epoch seconds), if any."""
+    return next((key for key, (start, end) in steps.items() if start <= moment <= end), None)
 
 
 def _run_results(run_id: str) -> dict | None:
@@ -172,9 +183,9 @@ def _dbt_split(results: dict) -> dict:
 def night(workdir: Path, label: str, *args: str) -> dict:
     seconds, rss, out = _rjw(workdir, "run", *args)
     if "\npipeline skipped in " in f"\n{out}":  # nothing new: rjw started no Dagster run
-        run_id, steps, results = None, {}, None
+        run_id, spans, results = None, {}, None
     else:
-        run_id, steps = _last_run(workdir)
+        run_id, spans = _last_run(workdir)
         results = _run_results(run_id)
     pipeline = next(
         (
@@ -184,11 +195,14 @@ def night(workdir: Path, label: str, *args: str) -> dict:
         ),
         None,
     )
+    steps = {key: end - start for key, (start, end) in spans.items()}
     return {
         "label": label,
         "wall_seconds": seconds,
         "pipeline_seconds": pipeline,
-        "peak_rss_gib": rss / 2**30,
+        "peak_rss_gib": rss.peak / 2**30,
+        "peak_rss_own_gib": rss.peak_own / 2**30,
+        "peak_rss_step": step_at(spans, rss.peak_at),
         "steps": sorted(steps.items(), key=lambda kv: -kv[1]),
         "dbt": _dbt_split(results) if results else None,
         "run_results": results,
@@ -295,6 +309,13 @@ def report(nights: list[dict], overhead: dict | None, identity: dict[int, float]
             f"{name:20s} {n['wall_seconds']:8.1f} {n['pipeline_seconds'] or 0:12.1f} "
             f"{target:10.0f} {n['peak_rss_gib']:14.2f}"
         )
+    for n in nights:
+        if n.get("peak_rss_step"):
+            children = n["peak_rss_gib"] - n["peak_rss_own_gib"]
+            lines.append(
+                f"{TARGETS[n['label']][0]}: peak RSS during {n['peak_rss_step']} (rjw process "
+                f"{n['peak_rss_own_gib']:.2f} GiB, its children {children:.2f} GiB)"
+            )
     for n in nights:
         if not n["steps"]:
             lines.append(f"\n{TARGETS[n['label']][0]}: no Dagster run (nothing new), dbt not run")
