@@ -149,7 +149,15 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     landing = settings.landing
     generated = args.regenerate or not landing.exists() or not any(landing.rglob("*.*"))
     if generated:
-        _generate(args, settings)
+        # in a process of its own: the simulated world (GiBs at 100,000 accounts) is not kept
+        # by the process that then runs the night
+        command = [sys.executable, "-m", "dagster_project.cli", "generate"]
+        command += ["--accounts", str(args.accounts), "--seed", str(args.seed)]
+        command += ["--malformed-rate", str(args.malformed_rate)]
+        command += ["--truth", args.truth] if args.truth else []
+        sys.stdout.flush()
+        if code := subprocess.call(command):
+            return code
     settings = _freshness_as_of_sample(settings, args)
     if not generated and not args.rebuild and _nothing_new(settings):
         return 0
