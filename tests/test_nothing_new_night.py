@@ -13,11 +13,16 @@ from datetime import datetime, timedelta
 import dagster as dg
 import duckdb
 import pytest
-from dagster_duckdb import DuckDBResource
 
 from dagster_project import cli
 from dagster_project.defs import automation
-from dagster_project.defs.resources import LandingZone, QualityGate, dbt_project, dbt_vars
+from dagster_project.defs.resources import (
+    LandingZone,
+    QualityGate,
+    dbt_project,
+    dbt_vars,
+    warehouse_resource,
+)
 from dagster_project.defs.transform.dbt import FORCE_BUILD_TAG
 from dagster_project.lib.build_state import BUILDS_TABLE, decide, project_fingerprint
 from dagster_project.lib.fingerprint import table_fingerprints
@@ -120,7 +125,7 @@ def test_nothing_new_starts_no_run_at_all_and_reports_freshness(copy, capsys):
 
     resources = {
         "landing": LandingZone(root=str(landing)),
-        "duckdb": DuckDBResource(database=str(warehouse)),
+        "duckdb": warehouse_resource(warehouse),
         "quality": QualityGate(freshness_as_of=(as_of + timedelta(days=7)).isoformat()),
     }
     with dg.build_schedule_context(scheduled_execution_time=as_of, resources=resources) as context:

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from dagster_duckdb import DuckDBResource
 
+from dagster_project.defs.resources import warehouse_resource
 from dagster_project.lib.landing.contracts import get_contract
 from tests.conftest import pipeline_assets, resources_for
 
@@ -66,7 +66,7 @@ def mart_fingerprints(warehouse: Path) -> dict[str, tuple[int, str]]:
     """Row count and an order-independent hash of every row of a few marts."""
     # (through the run's own resource: a failed step's traceback can keep its connection alive
     # in this process, and DuckDB refuses a second configuration for the same file)
-    with DuckDBResource(database=str(warehouse)).get_connection() as con:
+    with warehouse_resource(warehouse).get_connection() as con:
         return {
             m: con.execute(
                 f"select count(*), md5(coalesce(string_agg(md5(t::varchar), '' order by "

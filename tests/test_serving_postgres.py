@@ -23,9 +23,8 @@ import dagster as dg
 import duckdb
 import psycopg
 import pytest
-from dagster_duckdb import DuckDBResource
 
-from dagster_project.defs.resources import PostgresTarget, dbt_project
+from dagster_project.defs.resources import PostgresTarget, dbt_project, warehouse_resource
 from dagster_project.defs.serving.postgres import postgres_marts
 from dagster_project.lib.serving.catalog import read_catalog, served_tables
 from dagster_project.lib.serving.postgres import pg_type, publish_postgres
@@ -148,7 +147,7 @@ def _target(pg_server, **overrides) -> PostgresTarget:
 def _materialize(warehouse: Path, target: PostgresTarget) -> dg.ExecuteInProcessResult:
     return dg.materialize(
         [postgres_marts],
-        resources={"duckdb": DuckDBResource(database=str(warehouse)), "postgres": target},
+        resources={"duckdb": warehouse_resource(warehouse), "postgres": target},
         raise_on_error=False,
     )
 

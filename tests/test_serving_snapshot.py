@@ -16,10 +16,15 @@ import dagster as dg
 import duckdb
 import pytest
 import sqlalchemy as sa
-from dagster_duckdb import DuckDBResource
 
 from dagster_project.cli import main as rjw
-from dagster_project.defs.resources import ServingTarget, dbt_cli, dbt_project
+from dagster_project.defs.resources import (
+    ReportsFolder,
+    ServingTarget,
+    dbt_cli,
+    dbt_project,
+    warehouse_resource,
+)
 from dagster_project.defs.serving.snapshot import duckdb_snapshot
 from dagster_project.defs.transform.dbt import dbt_models
 from dagster_project.generate import generate
@@ -50,7 +55,7 @@ def _publish(warehouse: Path, serving: Path, **target) -> dg.ExecuteInProcessRes
     return dg.materialize(
         [duckdb_snapshot],
         resources={
-            "duckdb": DuckDBResource(database=str(warehouse)),
+            "duckdb": warehouse_resource(warehouse),
             "serving": ServingTarget(root=str(serving), **target),
         },
         raise_on_error=False,
@@ -174,9 +179,10 @@ def test_failed_run_leaves_the_snapshot_untouched_and_rollback_swaps(loaded, tmp
         [dbt_models, duckdb_snapshot],
         selection=[dg.AssetKey("data_driven_channel_credit"), duckdb_snapshot.key],
         resources={
-            "duckdb": DuckDBResource(database=str(warehouse)),
+            "duckdb": warehouse_resource(warehouse),
             "serving": ServingTarget(root=str(serving)),
             "dbt": dbt_cli(),
+            "reports": ReportsFolder(root=str(serving.parent / "reports")),
         },
         raise_on_error=False,
     )

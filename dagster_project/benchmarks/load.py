@@ -26,9 +26,8 @@ def _peak_rss_mib() -> float:
 
 def run(accounts: int, seed: int, workdir: Path, anonymous: float, with_dbt: bool) -> dict:
     import dagster as dg
-    from dagster_duckdb import DuckDBResource
 
-    from dagster_project.defs.resources import LandingZone
+    from dagster_project.defs.resources import LandingZone, warehouse_resource
     from dagster_project.defs.sources import ads, billing, crm
     from dagster_project.generate import generate
 
@@ -43,7 +42,7 @@ def run(accounts: int, seed: int, workdir: Path, anonymous: float, with_dbt: boo
     files = sum(1 for _ in landing.rglob("*.*"))
     size_mib = sum(p.stat().st_size for p in landing.rglob("*.*")) / 2**20
     resources = {
-        "duckdb": DuckDBResource(database=str(warehouse)),
+        "duckdb": warehouse_resource(warehouse),
         "landing": LandingZone(root=str(landing)),
     }
     assets = [*crm.assets, *ads.assets, *billing.assets]
@@ -93,16 +92,19 @@ def _build_dbt(warehouse: Path) -> dict:
     """`dbt build` of the whole project through the real dbt asset, timed, plus mart sizes."""
     import dagster as dg
     import duckdb
-    from dagster_duckdb import DuckDBResource
 
-    from dagster_project.defs.resources import dbt_cli
+    from dagster_project.defs.resources import ReportsFolder, dbt_cli, warehouse_resource
     from dagster_project.defs.transform.dbt import dbt_models
 
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     t0 = time.perf_counter()
     result = dg.materialize(
         [dbt_models],
-        resources={"dbt": dbt_cli(), "duckdb": DuckDBResource(database=str(warehouse))},
+        resources={
+            "dbt": dbt_cli(),
+            "duckdb": warehouse_resource(warehouse),
+            "reports": ReportsFolder(root=str(warehouse.parent / "reports")),
+        },
         run_config=quiet,
     )
     build_s = time.perf_counter() - t0

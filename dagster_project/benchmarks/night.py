@@ -41,6 +41,7 @@ import threading
 import time
 from pathlib import Path
 
+from dagster_project.defs.resources import warehouse_resource
 from dagster_project.lib.paths import DBT_PROJECT_DIR
 
 TARGETS = {
@@ -249,7 +250,6 @@ def direct_sql(workdir: Path, results: dict) -> dict:
 def identity_step(root: Path, accounts: int, seed: int) -> float:
     """Seconds of int_person_records_linked at this scale (its inputs loaded, dbt run)."""
     import dagster as dg
-    from dagster_duckdb import DuckDBResource
 
     from dagster_project.defs.resources import LandingZone, warehouse_vars
     from dagster_project.defs.sources import ads, crm
@@ -268,7 +268,7 @@ def identity_step(root: Path, accounts: int, seed: int) -> float:
     result = dg.materialize(
         assets,
         resources={
-            "duckdb": DuckDBResource(database=str(warehouse)),
+            "duckdb": warehouse_resource(warehouse),
             "landing": LandingZone(root=str(workdir / "landing")),
         },
         run_config=quiet,

@@ -29,9 +29,8 @@ def _prepare(workdir: Path, accounts: int, seed: int, reuse: bool) -> dict:
     """A loaded warehouse in ``workdir``: generated and extracted unless ``reuse``."""
     import dagster as dg
     import duckdb
-    from dagster_duckdb import DuckDBResource
 
-    from dagster_project.defs.resources import LandingZone
+    from dagster_project.defs.resources import LandingZone, warehouse_resource
     from dagster_project.defs.sources import ads, billing, crm
     from dagster_project.generate import generate
     from dagster_project.lib.quality.findings import ACCEPTED_TABLE
@@ -47,7 +46,7 @@ def _prepare(workdir: Path, accounts: int, seed: int, reuse: bool) -> dict:
         result = dg.materialize(
             [*crm.assets, *ads.assets, *billing.assets],
             resources={
-                "duckdb": DuckDBResource(database=str(warehouse)),
+                "duckdb": warehouse_resource(warehouse),
                 "landing": LandingZone(root=str(landing)),
             },
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
@@ -71,10 +70,14 @@ def _run_checks(
 ) -> tuple[float, dict[str, dict]]:
     """All quality checks through Dagster; seconds and per-table step figures."""
     import dagster as dg
-    from dagster_duckdb import DuckDBResource
 
     from dagster_project.defs.quality.checks import build_quality_checks
-    from dagster_project.defs.resources import LandingZone, QualityGate, ReportsFolder
+    from dagster_project.defs.resources import (
+        LandingZone,
+        QualityGate,
+        ReportsFolder,
+        warehouse_resource,
+    )
     from dagster_project.defs.sources import ads, billing, crm
 
     checks = build_quality_checks()
@@ -83,7 +86,7 @@ def _run_checks(
         [*crm.assets, *ads.assets, *billing.assets, *checks],
         selection=dg.AssetSelection.checks(*checks),
         resources={
-            "duckdb": DuckDBResource(database=str(warehouse)),
+            "duckdb": warehouse_resource(warehouse),
             "landing": LandingZone(root=str(landing)),
             "reports": ReportsFolder(root=str(reports)),
             # the generated world ends on a fixed day: freshness as of its last export
