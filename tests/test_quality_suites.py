@@ -13,7 +13,7 @@ import pytest
 from dagster_project.defs.resources import DBT_PROJECT_DIR
 from dagster_project.lib.landing.contracts import CONTRACTS, get_contract
 from dagster_project.lib.landing.loader import load_object
-from dagster_project.lib.quality.expectations import run_expectations
+from dagster_project.lib.quality.expectations import gx_batches_held, run_expectations
 from dagster_project.lib.quality.rules import check_freshness, check_schema
 from dagster_project.lib.quality.suite import (
     GX_CHECKS,
@@ -122,6 +122,8 @@ def test_chunked_validation_adds_up_to_the_whole_batch(warehouse_copy):
     assert event_type.failing_rows == bad
     assert len(event_type.examples) == 5
     assert all(e.startswith("spam_report at crm/email_events/") for e in event_type.examples)
+    # nothing of the validated data stays in GX's execution engine after the validation
+    assert gx_batches_held() == 0
 
 
 def test_mostly_is_judged_on_the_whole_batch(warehouse_copy):

@@ -50,12 +50,7 @@ class NightCheck:
             )
         if self.decision.build:
             return self.decision.reason
-        return (
-            f"nothing new: the {self.files_listed} landing files are all loaded and "
-            f"{self.decision.reason.removeprefix('nothing new since ')}"
-            if self.decision.reason.startswith("nothing new since ")
-            else self.decision.reason
-        )
+        return f"the {self.files_listed} landing files are all loaded; {self.decision.reason}"
 
     @property
     def stale(self) -> list[Finding]:

@@ -192,4 +192,21 @@ def run_expectations(
             by_id = {r.expectation_config.id: r for r in validation.results}
             for tally, expectation in zip(tallies, gx_suite.expectations, strict=True):
                 _add_result(tally, by_id[expectation.id])
+        release_batches()
     return [_finding(suite.table, t) for t in tallies], rows
+
+
+def gx_batches_held() -> int:
+    """Batches whose data GX's pandas execution engine still holds."""
+    engine = _gx_context().data_sources.get("raw").get_execution_engine()
+    return len(engine.batch_manager.batch_data_cache)
+
+
+def release_batches() -> None:
+    """Let go of the data of the batches just validated. GX 1.x's pandas execution engine keeps
+    the data of the last batch of every asset (``BatchManager._batch_data_cache``, which
+    nothing clears): at 100,000 accounts the last chunks of the 26 raw tables held 2.9 GiB in
+    the process for the rest of the night, dbt build included."""
+    manager = _gx_context().data_sources.get("raw").get_execution_engine().batch_manager
+    manager.reset_batch_cache()
+    manager._batch_data_cache.clear()
