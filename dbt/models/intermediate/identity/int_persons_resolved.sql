@@ -64,7 +64,17 @@ person_records as (
         leads.converted_account_id as lead_account_id,
         leads.created_at as lead_created_at,
         coalesce(contacts.created_at, leads.created_at) as created_at,
-        links.identity_loaded_at
+        links.identity_loaded_at,
+        -- the record that describes the person: a contact before a lead, then the newest
+        -- record, then the record id (so a person with several leads gets one record's name,
+        -- email and title, the same in every build)
+        row_number() over (
+            partition by links.person_key
+            order by
+                case when links.record_type = 'contact' then 0 else 1 end,
+                coalesce(contacts.created_at, leads.created_at) desc nulls last,
+                links.record_id
+        ) as description_rank
     from links
     left join contacts
         on links.record_type = 'contact'
@@ -79,13 +89,12 @@ people as (
 
     select
         person_key,
-        -- contacts describe a person better than leads
-        arg_min(email, case when record_type = 'contact' then 0 else 1 end) as email,
-        arg_min(email_domain, case when record_type = 'contact' then 0 else 1 end)
-            as email_domain,
-        arg_min(first_name, case when record_type = 'contact' then 0 else 1 end) as first_name,
-        arg_min(last_name, case when record_type = 'contact' then 0 else 1 end) as last_name,
-        arg_min(title, case when record_type = 'contact' then 0 else 1 end) as title,
+        -- all from the one record that describes the person (description_rank 1)
+        arg_min(email, description_rank) as email,
+        arg_min(email_domain, description_rank) as email_domain,
+        arg_min(first_name, description_rank) as first_name,
+        arg_min(last_name, description_rank) as last_name,
+        arg_min(title, description_rank) as title,
         min(record_id) filter (where record_type = 'contact') as contact_id,
         count(*) filter (where record_type = 'contact') as contact_count,
         count(*) filter (where record_type = 'lead') as lead_count,
