@@ -68,7 +68,7 @@ def _report_model_tests(
         model_tests.record(con, not_passing, context.run.run_id)
         raw_results = store.latest_results(con)
     quality_report.write_report(raw_results, reports.path, not_passing)
-    orphans = sum(r["failures"] or 0 for r in not_passing if r["test_type"] == "relationships")
+    orphans = model_tests.orphaned_rows(not_passing)
     context.log.info(
         f"{len(not_passing)} dbt data test(s) did not pass ({orphans:,} orphaned rows); "
         f"quality report {quality_report.report_url(reports.path, 'model-tests')}"

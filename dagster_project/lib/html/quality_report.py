@@ -20,6 +20,7 @@ from typing import Any
 
 from dagster_project.lib.files import write_atomically
 from dagster_project.lib.html.render import render_template
+from dagster_project.lib.quality.model_tests import is_orphan_test, orphaned_rows
 from dagster_project.lib.quality.suite import CHECK_DESCRIPTIONS, CHECKS
 
 REPORT_NAME = "quality.html"
@@ -83,7 +84,7 @@ def _section(ev: dict[str, Any]) -> dict[str, Any]:
 
 def _model_test(result: dict[str, Any]) -> dict[str, Any]:
     """One dbt data test of the last build that did not pass (``lib/quality/model_tests``)."""
-    orphan = result["test_type"] == "relationships"
+    orphan = is_orphan_test(result)
     failures = result["failures"]
     return {
         "status": "ERROR" if result["status"] in ("fail", "error") else "WARN",
@@ -110,7 +111,7 @@ def report_context(
     generated_at = generated_at or datetime.now(UTC)
     model_tests = list(model_tests)
     model_rows = [_model_test(r) for r in model_tests]
-    orphans = sum(r["failures"] or 0 for r in model_tests if r["test_type"] == "relationships")
+    orphans = orphaned_rows(model_tests)
     overall = {ev["table"]: check_status(ev["findings"]) for ev in evaluations}
     return {
         "generated": f"{generated_at:%Y-%m-%d %H:%M:%S}",

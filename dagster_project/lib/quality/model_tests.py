@@ -69,6 +69,16 @@ def not_passing(run_results: Mapping[str, Any], manifest: Mapping[str, Any]) -> 
     return sorted(out, key=lambda r: (r["test_type"] != "relationships", r["model"] or ""))
 
 
+def is_orphan_test(result: Mapping[str, Any]) -> bool:
+    """A relationships test: its failing rows are orphans (their parent is not loaded)."""
+    return result["test_type"] == "relationships"
+
+
+def orphaned_rows(results: list[dict]) -> int:
+    """The orphaned rows among the tests that did not pass."""
+    return sum(r["failures"] or 0 for r in results if is_orphan_test(r))
+
+
 def failed_nodes(run_results: Mapping[str, Any]) -> list[str]:
     """``node: message`` of every model, test or seed of a build that failed or erred."""
     return [
