@@ -3,6 +3,8 @@
 rjw generate [--accounts N] [--seed S]   write sample exports into the landing zone
 rjw run [--accounts N] [--regenerate]    generate if the landing zone is empty, run everything
                                          (nothing new since the last build: no run, freshness)
+rjw run --api-standins                   the same night with CRM, ads and billing extracted from
+                                         local stand-ins of their APIs serving the sample world
 rjw summary                              row counts of the raw tables and the rejects
 rjw serving status                       the analysts' DuckDB snapshot and the one before it
 rjw serving rollback                     serve the previous snapshot again (run twice to undo)
@@ -123,7 +125,9 @@ def _nothing_new(settings: Settings) -> bool:
     t0 = time.perf_counter()
     fingerprint = project_fingerprint(dbt_project.project_dir, dbt_vars(settings.warehouse))
     try:
-        night = check_night(settings.warehouse, settings.landing, fingerprint, settings.quality)
+        night = check_night(
+            settings.warehouse, settings.landing, fingerprint, settings.quality, settings.api.modes
+        )
     except WarehouseBusy:
         return False  # a writer holds the warehouse: the run will wait for it or say why
     if not night.nothing_new:
@@ -159,6 +163,25 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         if code := subprocess.call(command):
             return code
     settings = _freshness_as_of_sample(settings, args)
+    standins = None
+    if args.api_standins:
+        from dagster_project.standins.server import StandIns, standin_settings
+
+        t0 = time.perf_counter()
+        standins = StandIns.from_landing(settings.landing).start()
+        settings = standin_settings(settings, standins)
+        print(
+            f"API stand-ins serving the sample world ({time.perf_counter() - t0:.1f} s): "
+            + ", ".join(f"{api} {standins.url(api)}" for api in settings.api.apis_in_use)
+        )
+    try:
+        return _night(args, settings, generated, standins)
+    finally:
+        if standins is not None:
+            standins.stop()
+
+
+def _night(args: argparse.Namespace, settings: Settings, generated: bool, standins) -> int:  # noqa: ANN001
     if not generated and not args.rebuild and _nothing_new(settings):
         return 0
     prepare(settings)
@@ -194,9 +217,31 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     _summary(settings)
     status = "succeeded" if result.success else f"FAILED (steps: {', '.join(failed)})"
     print(f"\npipeline {status} in {seconds:.1f} s (run {result.run_id})")
+    if standins is not None:
+        _api_summary(result, standins)
     print(f"run history: {home} (see it with `rjw ui`)")
     _print_outputs(settings)
     return 0 if result.success else 1
+
+
+def _api_summary(result, standins) -> None:  # noqa: ANN001
+    """Per API: requests made, records returned, seconds of its extract steps."""
+    from dagster_project.lib.connectors.registry import api_of
+    from dagster_project.standins.server import request_summary
+
+    seconds: dict[str, float] = {}
+    for event in result.all_events:
+        if event.is_step_success:
+            _, system, obj = ([*event.step_key.split("__"), "", ""])[:3]
+            if api := api_of(system, obj):
+                ms = event.event_specific_data.duration_ms or 0
+                seconds[api] = seconds.get(api, 0.0) + ms / 1000
+    print("API extracts (stand-ins): requests, records returned, seconds")
+    for api, row in sorted(request_summary(standins).items()):
+        print(
+            f"  {api:<13} {row['requests']:>5} requests ({row['errors']} answered with an error), "
+            f"{row['records']:>7} records, {seconds.get(api, 0.0):6.1f} s"
+        )
 
 
 def _print_outputs(settings: Settings) -> None:
@@ -306,6 +351,13 @@ def main(argv: list[str] | None = None) -> int:
                 "--regenerate",
                 action="store_true",
                 help="write fresh sample data even if the landing zone has files",
+            )
+            p.add_argument(
+                "--api-standins",
+                action="store_true",
+                help="extract CRM, ads and billing from local stand-ins of their APIs (Salesforce,"
+                " Stripe, Google Ads, Meta, LinkedIn) that serve the sample world, instead of "
+                "loading those objects' files",
             )
             p.add_argument(
                 "--rebuild",

@@ -9,21 +9,34 @@ from dagster_project.defs.serving.postgres import postgres_marts
 from dagster_project.defs.serving.report import revenue_report
 from dagster_project.defs.serving.snapshot import duckdb_snapshot
 from dagster_project.defs.sources import ads, billing, crm
+from dagster_project.defs.sources.api import build_extracts
 from dagster_project.defs.sources.extract import build_load_audit
 from dagster_project.defs.transform.dbt import dbt_models
+from dagster_project.lib.landing.contracts import contracts_for
 from dagster_project.lib.settings import Settings
 
-extracts = [*crm.assets, *ads.assets, *billing.assets]
+extracts = [*crm.assets, *ads.assets, *billing.assets]  # (every system from files)
 
-# extract -> load audit -> dbt (with the data-driven attribution Python model) -> publish and report
-assets = [
-    *extracts,
-    build_load_audit(extracts),
-    dbt_models,
-    duckdb_snapshot,
-    postgres_marts,
-    revenue_report,
-]
+
+def build_assets(settings: Settings = SETTINGS) -> list[dg.AssetsDefinition]:
+    """extract (files or API, per system) -> load audit -> dbt (with the data-driven attribution
+    Python model) -> publish and report."""
+    sourced = [
+        asset
+        for system in ("crm", "ads", "billing")
+        for asset in build_extracts(system, contracts_for(system), settings.api.modes[system])
+    ]
+    return [
+        *sourced,
+        build_load_audit(sourced),
+        dbt_models,
+        duckdb_snapshot,
+        postgres_marts,
+        revenue_report,
+    ]
+
+
+assets = build_assets()
 # the quality gate on every raw asset (blocking checks hold back everything downstream)
 asset_checks = build_quality_checks()
 
@@ -31,7 +44,7 @@ asset_checks = build_quality_checks()
 def build_definitions(settings: Settings = SETTINGS) -> dg.Definitions:
     """The code location for ``settings`` (the ``rjw`` command passes its own)."""
     return dg.Definitions(
-        assets=assets,
+        assets=assets if settings is SETTINGS else build_assets(settings),
         asset_checks=asset_checks,
         jobs=automation.jobs,
         schedules=[automation.build_nightly_schedule(settings)],

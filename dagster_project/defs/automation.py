@@ -97,7 +97,7 @@ def _runs_in_progress(instance: dg.DagsterInstance) -> list[dg.DagsterRun]:
 
 # ------------------------------------------------------------------------------------- schedule
 def nightly_decision(
-    stamp: str, landing: Path, warehouse: Path, quality_settings=None
+    stamp: str, landing: Path, warehouse: Path, quality_settings=None, modes=None
 ) -> dg.RunRequest | dg.SkipReason:
     """The night's run, or a skip when nothing is new: every landing file loaded and the last dbt
     build current (lib/night_check.py). A skip names the sources older than their allowed age,
@@ -108,6 +108,7 @@ def nightly_decision(
             landing,
             project_fingerprint(dbt_project.project_dir, dbt_vars(warehouse)),
             quality_settings,
+            modes,
         )
     except WarehouseBusy:
         night = None  # a writer holds the warehouse: the run queues behind it (run tag)
@@ -149,7 +150,13 @@ def build_nightly_schedule(settings: Settings = SETTINGS) -> dg.ScheduleDefiniti
         ) -> dg.RunRequest | dg.SkipReason:
             scheduled = context.scheduled_execution_time
             stamp = scheduled.isoformat() if scheduled else datetime.now(UTC).isoformat()
-            return nightly_decision(stamp, landing.path, Path(duckdb.database), quality.settings())
+            return nightly_decision(
+                stamp,
+                landing.path,
+                Path(duckdb.database),
+                quality.settings(),
+                settings.api.modes,
+            )
 
     except dg.DagsterInvalidDefinitionError as exc:
         raise ValueError(f"{CRON_ENV}={cron!r} is not a valid cron schedule: {exc}") from exc
@@ -158,7 +165,11 @@ def build_nightly_schedule(settings: Settings = SETTINGS) -> dg.ScheduleDefiniti
 
 # ------------------------------------------------------------------------------- landing sensor
 def evaluate_landing(
-    instance: dg.DagsterInstance, cursor: str | None, landing_root: Path, warehouse: Path
+    instance: dg.DagsterInstance,
+    cursor: str | None,
+    landing_root: Path,
+    warehouse: Path,
+    modes=None,
 ) -> dg.SensorResult | dg.SkipReason:
     """The landing sensor's decision, separated from the decorator for tests and reuse.
 
@@ -166,7 +177,7 @@ def evaluate_landing(
     without touching anything else; a changed one is compared with the load manifest, and a run
     is requested only for content not loaded yet. The run key is the fingerprint of those files,
     so the same files never start a second run."""
-    listing = landing_listing(landing_root)
+    listing = landing_listing(landing_root, modes)
     current = fingerprint(listing)
     if current == cursor:
         return dg.SkipReason(f"no change in {landing_root} ({len(listing)} files)")
@@ -201,7 +212,9 @@ def evaluate_landing(
 
 
 def build_landing_sensor(settings: Settings = SETTINGS) -> dg.SensorDefinition:
-    """Starts the job when new or changed files land in the landing zone."""
+    """Starts the job when new or changed files land in the landing zone (files of objects a
+    system in api mode takes from its API are not watched)."""
+    modes = dict(settings.api.modes)
 
     @dg.sensor(
         name="landing_zone_sensor",
@@ -215,7 +228,7 @@ def build_landing_sensor(settings: Settings = SETTINGS) -> dg.SensorDefinition:
         context: dg.SensorEvaluationContext, landing: LandingZone, duckdb: DuckDBResource
     ):
         return evaluate_landing(
-            context.instance, context.cursor, landing.path, Path(duckdb.database)
+            context.instance, context.cursor, landing.path, Path(duckdb.database), modes
         )
 
     return landing_zone_sensor

@@ -144,6 +144,54 @@ class AlertWebhook(dg.ConfigurableResource):
     dagster_url: str | None = None  # the UI's base URL, for a link to the failed run
 
 
+class SourceApi(dg.ConfigurableResource):
+    """One source API's account and credentials (credentials as ``dg.EnvVar``: resolved when a
+    run starts, never shown) and how hard to retry it. ``connector()`` builds the plain client
+    of ``lib/connectors``."""
+
+    api: str
+    plain: dict[str, str] = {}
+    max_attempts: int = 5
+    backoff_seconds: float = 1.0
+    ads_start_date: str | None = None
+    ads_lookback_days: int = 7
+    # credentials (the connector's argument names); None: not set
+    client_id: str | None = None
+    client_secret: str | None = None
+    refresh_token: str | None = None
+    api_key: str | None = None
+    developer_token: str | None = None
+    access_token: str | None = None
+
+    def connector(self):  # noqa: ANN201 (one of the lib/connectors connectors)
+        from datetime import date
+
+        from dagster_project.lib.connectors import ads, salesforce, stripe
+        from dagster_project.lib.connectors.config import SECRETS
+        from dagster_project.lib.connectors.http import RetryPolicy
+
+        retry = RetryPolicy(max_attempts=self.max_attempts, backoff_factor=self.backoff_seconds)
+        args = {k: v for k, v in self.plain.items() if v}
+        args |= {arg: getattr(self, arg) for _, arg, _ in SECRETS[self.api] if getattr(self, arg)}
+        if self.api == "salesforce":
+            args.setdefault(
+                "token_url", args["instance_url"].rstrip("/") + "/services/oauth2/token"
+            )
+            return salesforce.SalesforceConnector(**args, retry=retry)
+        if self.api == "stripe":
+            return stripe.StripeConnector(**args, retry=retry)
+        window = ads.DailyWindow(
+            start_date=date.fromisoformat(self.ads_start_date),
+            lookback_days=self.ads_lookback_days,
+        )
+        cls = {
+            "google_ads": ads.GoogleAdsConnector,
+            "meta_ads": ads.MetaAdsConnector,
+            "linkedin_ads": ads.LinkedInAdsConnector,
+        }[self.api]
+        return cls(**args, window=window, retry=retry)
+
+
 # The dbt installed beside this interpreter, so an un-activated virtualenv works too.
 DBT_EXECUTABLE = (
     str(Path(sys.executable).with_name("dbt"))
@@ -256,4 +304,27 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             timeout_seconds=settings.alert_timeout_seconds,
             dagster_url=settings.dagster_url,
         ),
+        **api_resources(settings),
     }
+
+
+def api_resources(settings: Settings) -> dict[str, SourceApi]:
+    """A ``SourceApi`` per API the source modes read from (none while every system is files)."""
+    from dagster_project.lib.connectors.config import SECRETS
+
+    out = {}
+    for api in settings.api.apis_in_use:
+        credentials = {
+            arg: settings.api_credentials.get(name) or _secret(name, settings)
+            for name, arg, _ in SECRETS[api]
+        }
+        out[api] = SourceApi(
+            api=api,
+            plain={k: v for k, v in settings.api.plain[api].items() if v},
+            max_attempts=settings.api.max_attempts,
+            backoff_seconds=settings.api.backoff_seconds,
+            ads_start_date=settings.api.start_date().isoformat(),
+            ads_lookback_days=settings.api.ads_lookback_days,
+            **{k: v for k, v in credentials.items() if v is not None},
+        )
+    return out

@@ -11,6 +11,7 @@ modification time are the ones recorded at its load (``watch.unloaded_files``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,11 +63,20 @@ def check_night(
     landing_root: Path,
     project_fingerprint: str,
     quality: QualitySettings | None = None,
+    modes: Mapping[str, str] | None = None,
 ) -> NightCheck:
     """What tonight would do, from the landing listing, the load manifest and the last build;
     with ``quality`` settings also the freshness of every source (only computed when nothing is
     new: a run evaluates it anyway). Raises ``WarehouseBusy`` when a writer holds the file."""
-    listing = landing_listing(landing_root)
+    listing = landing_listing(landing_root, modes)
+    api = sorted(system for system, mode in (modes or {}).items() if mode == "api")
+    if api:  # what an API holds is known only by asking it: the run's extracts do
+        return NightCheck(
+            len(listing),
+            [],
+            BuildDecision(True, f"{', '.join(api)} in api mode: the run asks the APIs", None),
+            [],
+        )
     if not Path(warehouse).exists():
         return NightCheck(len(listing), listing, BuildDecision(True, "no warehouse yet", None), [])
     try:

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dagster_project.lib.connectors.config import SECRET_ENVS as API_SECRET_ENVS
+from dagster_project.lib.connectors.config import ApiSettings
 from dagster_project.lib.env import SettingsError
 from dagster_project.lib.env import flag as _flag
 from dagster_project.lib.env import number as _number
@@ -48,7 +50,13 @@ MEMORY_LIMIT_ENV = "RJW_DUCKDB_MEMORY_LIMIT"
 MEMORY_LIMIT = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
 DAGSTER_HOME_ENV = "DAGSTER_HOME"
 
-SECRET_ENVS = (WEBHOOK_ENV, POSTGRES_DSN_ENV, POSTGRES_READER_PASSWORD_ENV, PII_SALT_ENV)
+SECRET_ENVS = (
+    WEBHOOK_ENV,
+    POSTGRES_DSN_ENV,
+    POSTGRES_READER_PASSWORD_ENV,
+    PII_SALT_ENV,
+    *API_SECRET_ENVS,
+)
 PII_MODES = ("hash", "mask", "none")
 
 
@@ -100,11 +108,17 @@ class Settings:
     quality: QualitySettings = field(default_factory=QualitySettings)
     # secrets: which are set (their values reach resources as dg.EnvVar, never through here)
     secrets_set: frozenset[str] = frozenset()
+    # which source systems come from their APIs, and the APIs' accounts and addresses
+    api: ApiSettings = field(default_factory=ApiSettings)
+    # credential values handed over in-process instead of the environment: only the local API
+    # stand-ins' test credentials (``rjw run --api-standins``); real ones are EnvVar
+    api_credentials: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Parse every ``RJW_*`` variable once; a bad value fails with its name."""
         env = os.environ if env is None else env
+        secrets_set = frozenset(name for name in SECRET_ENVS if _text(env, name))
         timezone = _text(env, TIMEZONE_ENV, cls.schedule_timezone)
         try:
             zoneinfo.ZoneInfo(timezone)
@@ -131,5 +145,6 @@ class Settings:
             dagster_url=_text(env, DAGSTER_URL_ENV),
             duckdb_memory_limit=_memory_limit(env, MEMORY_LIMIT_ENV, cls.duckdb_memory_limit),
             quality=QualitySettings.from_env(env),
-            secrets_set=frozenset(name for name in SECRET_ENVS if _text(env, name)),
+            secrets_set=secrets_set,
+            api=ApiSettings.from_env(env, secrets_set),
         )

@@ -9,7 +9,7 @@ row, and checks ``rows_loaded + rows_rejected == rows_received``. A crash never 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
@@ -236,6 +236,7 @@ def commit_batch(
     batch: ParsedBatch,
     *,
     loaded_at: datetime | None = None,
+    before_commit: Callable[[duckdb.DuckDBPyConnection, int], None] | None = None,
 ) -> FileLoad:
     """Commit a parsed batch into the contract's raw table, the rejects and the manifest.
 
@@ -246,6 +247,8 @@ def commit_batch(
     name carries) or else the load id of the source's first load (a changed file keeps its
     place). Raises ``ReconciliationError`` (and rolls back) unless loaded + rejected == received.
     Does not skip unchanged sources: callers decide that with ``current_load``.
+    ``before_commit(con, load_id)`` runs inside the transaction (an API extract writes its
+    cursor there, so a page and the state after it commit together or not at all).
     """
     started = time.perf_counter()
     loaded_at = loaded_at or datetime.now(UTC)
@@ -322,6 +325,8 @@ def commit_batch(
                 batch.mtime_ns,
             ],
         )
+        if before_commit is not None:
+            before_commit(con, load_id)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -16,11 +16,22 @@ from dagster_project.lib.landing.manifest import CURRENT_FILES_VIEW
 from dagster_project.lib.sql import table_exists
 
 
-def landing_listing(landing_root: Path) -> list[tuple[str, str, int, int]]:
+def landing_listing(
+    landing_root: Path, modes: Mapping[str, str] | None = None
+) -> list[tuple[str, str, int, int]]:
     """``(raw table, path relative to the landing root, size, mtime_ns)`` of every file the
-    loader would read, in a stable order."""
+    loader would read, in a stable order. With the source ``modes``, files of objects that a
+    system in ``api`` mode takes from its API are not read, so they are not listed."""
+    from dagster_project.lib.connectors.registry import api_of
+
     out = []
     for contract in CONTRACTS.values():
+        if (
+            modes
+            and modes.get(contract.system) == "api"
+            and api_of(contract.system, contract.object)
+        ):
+            continue
         for path in landing_files(contract, landing_root):
             stat = path.stat()
             uri = path.relative_to(landing_root).as_posix()

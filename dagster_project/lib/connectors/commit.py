@@ -1,0 +1,245 @@
+"""API batches into the raw tables, through the landing contracts and the loader's commit.
+
+A connector yields ``ApiBatch``es: the records one request (or one snapshot of a list, or one day
+of metrics) delivered, already in the contract's column names, and the stream's incremental state
+once they are stored. ``commit_batches`` writes each batch's records as NDJSON, parses them with
+the NDJSON reader of the landing contracts (types, whole numbers, control characters, row rules,
+unknown keys kept in ``_extra``, rejects with the record's position in the batch) and commits them
+with ``manifest.commit_batch``; the stream's state is written in that same transaction. So the
+state lives in one place, the warehouse (``raw_meta.api_state``), and a crash between two pages
+loses nothing and loads nothing twice: the next run starts after the last committed page.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from dagster_project.lib.connectors.http import ConnectorError, Redactor
+from dagster_project.lib.landing.contracts import META_SCHEMA, Contract
+from dagster_project.lib.landing.fingerprint import fingerprint_file
+from dagster_project.lib.landing.manifest import (
+    FileLoad,
+    LoadResult,
+    commit_batch,
+    current_load,
+    ensure_raw_tables,
+)
+from dagster_project.lib.landing.ndjson_reader import parse_ndjson
+from dagster_project.lib.landing.readers import drop_temp_relations
+from dagster_project.lib.sql import qualified
+
+log = logging.getLogger(__name__)
+
+STATE_TABLE = f"{META_SCHEMA}.api_state"
+
+
+@dataclass
+class ApiBatch:
+    """What one request (or one snapshot) delivered.
+
+    ``request`` is the request's URL without credentials; it becomes the rows' ``_source_uri``.
+    A ``snapshot`` batch is the whole of something fetched again each night (a campaign list, a
+    day of metrics): its URI stays the same, so a new delivery replaces the old one and an
+    unchanged one loads nothing. Other batches are pages of changed records: their URI gets the
+    fetch time, so each page is a load of its own. ``state`` is the stream's state once the batch
+    is stored (None: unchanged)."""
+
+    request: str
+    records: list[dict[str, Any]]
+    state: dict[str, Any] | None = None
+    snapshot: bool = False
+
+
+@dataclass
+class StreamResult:
+    """One stream's run: the loads (as the loader reports files) and the requests made."""
+
+    load: LoadResult
+    requests: int = 0
+    batches: int = 0
+    extra_fields: dict[str, list[str]] = field(default_factory=dict)
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+# ----------------------------------------------------------------------------------------- state
+def ensure_state_table(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {META_SCHEMA}")
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {qualified(STATE_TABLE)} (stream VARCHAR PRIMARY KEY, "
+        "state JSON NOT NULL, load_id BIGINT, updated_at TIMESTAMPTZ NOT NULL)"
+    )
+
+
+def read_state(con: duckdb.DuckDBPyConnection, stream: str) -> dict[str, Any]:
+    """The stream's incremental state ({} before its first run)."""
+    ensure_state_table(con)
+    row = con.execute(
+        f"SELECT state FROM {qualified(STATE_TABLE)} WHERE stream = ?", [stream]
+    ).fetchone()
+    return json.loads(row[0]) if row else {}
+
+
+def write_state(
+    con: duckdb.DuckDBPyConnection, stream: str, state: dict[str, Any], load_id: int | None
+) -> None:
+    """Store a stream's state (inside the caller's transaction, if one is open)."""
+    con.execute(
+        f"INSERT OR REPLACE INTO {qualified(STATE_TABLE)} VALUES (?, ?, ?, ?)",
+        [stream, json.dumps(state, sort_keys=True), load_id, datetime.now(UTC)],
+    )
+
+
+# ---------------------------------------------------------------------------------------- commit
+def _write_ndjson(records: list[dict[str, Any]], path: Path) -> None:
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        for record in records:
+            fh.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+
+def commit_batches(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    stream: str,
+    batches: Callable[[dict[str, Any]], Iterable[ApiBatch]],
+    work_dir: Path,
+    redact: Redactor,
+) -> StreamResult:
+    """Run one stream from its stored state and commit every batch it yields (see module doc).
+
+    ``batches(state)`` is the connector's generator for the stream. A failing request or a batch
+    the contract refuses stops the stream with a ``ConnectorError`` (redacted); the batches
+    committed before it stay, with their state, so the next run resumes after them.
+    """
+    started = time.perf_counter()
+    con.execute("SET TimeZone = 'UTC'")
+    ensure_raw_tables(con, [contract])
+    ensure_state_table(con)
+    work_dir = Path(work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    path = work_dir / f"{contract.system}_{contract.object}.ndjson"
+    state = read_state(con, stream)
+    result = StreamResult(load=LoadResult(table=contract.table), state=state)
+    iterator: Iterator[ApiBatch] = iter(batches(dict(state)))
+    while True:
+        try:
+            batch = next(iterator)
+        except StopIteration:
+            break
+        except ConnectorError:
+            raise
+        except Exception as exc:  # a request that failed after its retries, a broken answer
+            raise ConnectorError(redact(f"{stream} -> {contract.table}: {exc}")) from None
+        result.batches += 1
+        try:
+            detail = _commit(con, contract, stream, batch, path, redact)
+        except Exception as exc:
+            raise ConnectorError(
+                redact(f"{stream} -> {contract.table}, {batch.request}: {exc}")
+            ) from None
+        finally:
+            drop_temp_relations(con)
+            path.unlink(missing_ok=True)
+        if batch.state is not None:
+            result.state = batch.state
+        if detail is not None:
+            result.load.add(detail)
+            if detail.extra_columns:
+                result.extra_fields[detail.source_uri] = list(detail.extra_columns)
+    result.load.duration_seconds = time.perf_counter() - started
+    return result
+
+
+def _commit(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    stream: str,
+    batch: ApiBatch,
+    path: Path,
+    redact: Redactor,
+) -> FileLoad | None:
+    fetched = datetime.now(UTC)
+    if not batch.records:  # nothing delivered: only the state moves (e.g. an empty last page)
+        if batch.state is not None:
+            write_state(con, stream, batch.state, None)
+        return None
+    _write_ndjson(batch.records, path)
+    fp = fingerprint_file(path)
+    uri = redact.url(batch.request)
+    if not batch.snapshot:
+        uri = f"{uri}#fetched={fetched.strftime('%Y%m%dT%H%M%S.%fZ')}"
+    elif (current := current_load(con, contract.table, uri)) and current[1] == fp.sha256:
+        if batch.state is not None:  # the same snapshot as stored: nothing to load
+            write_state(con, stream, batch.state, current[0])
+        return FileLoad(uri, "skipped", current[0], fp.sha256, fp.size_bytes)
+    parsed = parse_ndjson(con, contract, path, uri, fp)
+    # the export order of an API delivery is its fetch time, in the unit of a file's export
+    # time (epoch seconds), so "the latest export wins" also between files and API pages
+    parsed.source_seq = int(fetched.timestamp())
+
+    def save_state(c: duckdb.DuckDBPyConnection, load_id: int) -> None:
+        if batch.state is not None:
+            write_state(c, stream, batch.state, load_id)
+
+    detail = commit_batch(con, contract, parsed, loaded_at=fetched, before_commit=save_state)
+    if detail.rows_rejected:
+        log.warning(
+            "%s: %d of %d records of %s rejected (raw_meta.load_rejects)",
+            contract.table,
+            detail.rows_rejected,
+            detail.rows_received,
+            uri,
+        )
+    return detail
+
+
+# ------------------------------------------------------------------------------------- projection
+def project(
+    record: dict[str, Any], paths: dict[str, str], drop: Iterable[str] = ()
+) -> dict[str, Any]:
+    """A record in the contract's column names.
+
+    ``paths`` maps a contract column to the dotted path of its value in the API's record
+    (``"metrics.costMicros"``); a column not in ``paths`` is read from the key of its own name.
+    Fields at ``drop`` are the API's envelope (Salesforce ``attributes``, Google Ads
+    ``resourceName``). Every other field the record holds is kept (an object with what was not
+    taken from it), so it lands in ``_extra`` and is reported: nothing the API sends is lost.
+    """
+    rest = json.loads(json.dumps(record))
+    out: dict[str, Any] = {}
+    for column, dotted in paths.items():
+        out[column] = _pop(rest, dotted.split("."))
+    for name in drop:
+        _pop_everywhere(rest, name)
+    for key, value in rest.items():  # what is left: an object keeps what was not taken from it
+        out.setdefault(key, value)
+    return out
+
+
+def _pop(obj: dict[str, Any], keys: list[str]) -> Any:
+    head, *tail = keys
+    if not isinstance(obj, dict) or head not in obj:
+        return None
+    if not tail:
+        return obj.pop(head)
+    value = _pop(obj[head], tail)
+    if isinstance(obj[head], dict) and not obj[head]:
+        del obj[head]
+    return value
+
+
+def _pop_everywhere(obj: Any, name: str) -> None:
+    if isinstance(obj, dict):
+        obj.pop(name, None)
+        for key in list(obj):
+            _pop_everywhere(obj[key], name)
+            if isinstance(obj[key], dict) and not obj[key]:
+                del obj[key]
