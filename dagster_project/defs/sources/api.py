@@ -57,7 +57,7 @@ def build_api_extract_asset(contract: Contract, api: str) -> dg.AssetsDefinition
                 )
                 total = con.execute(f"select count(*) from {contract.table}").fetchone()[0]
         except ConnectorError as exc:  # (already redacted; the cause may hold a credential)
-            raise dg.Failure(description=str(exc)) from None
+            raise dg.Failure(description=str(exc), allow_retries=exc.retryable) from None
         load = result.load
         if result.extra_fields:
             context.log.warning(

@@ -137,7 +137,11 @@ def commit_batches(
         except ConnectorError:
             raise
         except Exception as exc:  # a request that failed after its retries, a broken answer
-            raise ConnectorError(redact(f"{stream} -> {contract.table}: {exc}")) from None
+            status = getattr(getattr(exc, "response", None), "status_code", None) or 0
+            raise ConnectorError(
+                redact(f"{stream} -> {contract.table}: {exc}"),
+                retryable=not (400 <= status < 500 and status != 429),
+            ) from None
         result.batches += 1
         try:
             detail = _commit(con, contract, stream, batch, path, redact)

@@ -28,7 +28,12 @@ SECRET_PARAMS = {"access_token", "client_secret", "refresh_token", "api_key", "k
 
 class ConnectorError(RuntimeError):
     """An API extract failed; the message names the API, the object and the request, and holds
-    no credential (it went through ``Redactor``)."""
+    no credential (it went through ``Redactor``). ``retryable`` is False for an answer a later
+    attempt would get again (a 4xx other than 429: bad credentials, a refused request)."""
+
+    def __init__(self, message: str, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 class ApiHttpError(requests.HTTPError):
