@@ -237,7 +237,7 @@ def _api_summary(result, standins) -> None:  # noqa: ANN001
                 ms = event.event_specific_data.duration_ms or 0
                 seconds[api] = seconds.get(api, 0.0) + ms / 1000
     print("API extracts (stand-ins): requests, records returned, seconds")
-    for api, row in sorted(request_summary(standins).items()):
+    for api, row in sorted(request_summary(standins.requests).items()):
         print(
             f"  {api:<13} {row['requests']:>5} requests ({row['errors']} answered with an error), "
             f"{row['records']:>7} records, {seconds.get(api, 0.0):6.1f} s"

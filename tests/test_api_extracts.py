@@ -157,6 +157,63 @@ def test_a_run_killed_while_paging_resumes_without_duplicates_or_gaps(standins, 
     assert "SystemModstamp+%3E" in resumed.query or "SystemModstamp > " in resumed.query
 
 
+KILLED_EXTRACT = """
+import sys
+from pathlib import Path
+import duckdb
+from dagster_project.lib.connectors.commit import commit_batches
+from dagster_project.lib.connectors.salesforce import SalesforceConnector
+from dagster_project.lib.landing.contracts import get_contract
+url, warehouse, work, cid, secret, refresh = sys.argv[1:]
+connector = SalesforceConnector(url, url + "/services/oauth2/token", cid, secret, refresh, 300)
+contract = get_contract("crm", "campaign_members")
+con = duckdb.connect(warehouse)
+commit_batches(con, contract, "test/campaign_members",
+               lambda state: connector.batches(contract, state), Path(work), connector.redact)
+"""
+
+
+def test_a_process_killed_while_paging_resumes_without_duplicates_or_gaps(standins, tmp_path):
+    """SIGKILL of the extracting process while it waits for the fifth page: the four pages it
+    committed stay with their cursor; the next run starts after them."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    warehouse = tmp_path / "w.duckdb"
+    c = CREDENTIALS["salesforce"]
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            KILLED_EXTRACT,
+            standins.url("salesforce"),
+            str(warehouse),
+            str(tmp_path / "work"),
+            c["client_id"],
+            c["client_secret"],
+            c["refresh_token"],
+        ],
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    standins.fail(
+        "salesforce",
+        503,
+        match="/query/",
+        after=3,
+        action=lambda: os.kill(process.pid, signal.SIGKILL),
+    )
+    assert process.wait(timeout=120) == -signal.SIGKILL
+    con = duckdb.connect(str(warehouse))
+    assert con.execute("select count(*) from raw_crm.campaign_members").fetchone()[0] == 1200
+    run(con, salesforce(standins, page_size=300), "crm", "campaign_members", tmp_path)
+    rows, ids = con.execute(
+        'select count(*), count(distinct "Id") from raw_crm.campaign_members'
+    ).fetchone()
+    assert rows == ids == len(standins.world.records["campaign_members"])
+
+
 def test_stripe_backfill_killed_mid_paging_resumes_with_the_same_window(standins, tmp_path):
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     standins.fail(
@@ -305,3 +362,46 @@ def test_the_api_night_gives_the_marts_of_the_file_night(loaded, standins):
         ).fetchone()
     assert len(files) >= 25 and api == files
     assert sources[0] >= 21  # every API object came over HTTP
+
+
+def test_projection_keeps_what_the_contract_does_not_know():
+    from dagster_project.lib.connectors.commit import project
+
+    row = project(
+        {
+            "resourceName": "customers/1/campaigns/9",
+            "campaign": {"resourceName": "customers/1/campaigns/9", "id": "9", "bid": "X"},
+            "metrics": {"costMicros": "120000"},
+        },
+        {"campaign_id": "campaign.id", "metrics_cost_micros": "metrics.costMicros"},
+        drop=("resourceName",),
+    )
+    assert row == {"campaign_id": "9", "metrics_cost_micros": "120000", "campaign": {"bid": "X"}}
+
+
+def test_the_redactor_hides_credentials_tokens_and_secret_parameters():
+    from dagster_project.lib.connectors.http import Redactor
+
+    redact = Redactor()
+    redact.add("sk_live_abcdef123456")
+    text = redact(
+        "GET https://x/v1?access_token=EAAB12345678&limit=5 with sk_live_abcdef123456, "
+        "Authorization: Bearer ya29.a0AfH6SMBx"
+    )
+    assert "sk_live_abcdef123456" not in text and "EAAB12345678" not in text
+    assert "ya29" not in text and "limit=5" in text and text.count("***") == 3
+
+
+def test_in_api_mode_the_api_objects_files_are_not_watched(small_world, tmp_path):
+    from dagster_project.lib.landing.watch import landing_listing
+    from dagster_project.lib.night_check import check_night
+
+    every = landing_listing(small_world["landing"])
+    billing_api = landing_listing(small_world["landing"], {"billing": "api"})
+    assert {t for t, *_ in every} - {t for t, *_ in billing_api} == {
+        f"raw_billing.{o}" for o in ("customers", "subscriptions", "invoices", "charges", "refunds")
+    }
+    crm_api = {t for t, *_ in landing_listing(small_world["landing"], {"crm": "api"})}
+    assert "raw_crm.email_events" in crm_api and "raw_crm.leads" not in crm_api
+    night = check_night(tmp_path / "none.duckdb", small_world["landing"], "x", None, {"crm": "api"})
+    assert not night.nothing_new and "api mode" in night.reason

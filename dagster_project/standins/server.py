@@ -16,6 +16,7 @@ import json
 import secrets
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -36,6 +37,7 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     body: Any = None
     expire_tokens: bool = False  # the API also forgets every token it issued (a session ended)
+    action: Callable[[], None] | None = None  # run when the fault fires (e.g. kill the client)
 
 
 @dataclass
@@ -117,6 +119,8 @@ class StandIns:
                 fault.times -= 1
                 if fault.expire_tokens:
                     self.tokens[api].clear()
+                if fault.action is not None:
+                    fault.action()
                 return fault
         return None
 
@@ -217,10 +221,11 @@ def standin_settings(settings: Any, standins: StandIns) -> Any:
     return replace(settings, api=api, api_credentials=credentials)
 
 
-def request_summary(standins: StandIns) -> dict[str, dict[str, int]]:
-    """Requests made to each stand-in and the records they returned."""
+def request_summary(requests: list[Logged]) -> dict[str, dict[str, int]]:
+    """Requests made to each stand-in (``StandIns.requests`` or a slice of it) and the records
+    they returned."""
     out: dict[str, dict[str, int]] = {}
-    for entry in standins.requests:
+    for entry in requests:
         row = out.setdefault(entry.api, {"requests": 0, "records": 0, "errors": 0})
         row["requests"] += 1
         row["records"] += entry.returned
