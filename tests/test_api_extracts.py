@@ -377,6 +377,18 @@ def test_projection_keeps_what_the_contract_does_not_know():
         drop=("resourceName",),
     )
     assert row == {"campaign_id": "9", "metrics_cost_micros": "120000", "campaign": {"bid": "X"}}
+    record = {
+        "attributes": {"type": "User"},
+        "Id": "005",
+        "UserRole": {"attributes": {}, "Name": "SDR"},
+        "metadata": {},
+    }
+    assert project(record, {"UserRole": "UserRole.Name"}, drop=("attributes",)) == {
+        "UserRole": "SDR",
+        "Id": "005",
+        "metadata": {},
+    }
+    assert record["UserRole"] == {"attributes": {}, "Name": "SDR"}  # the record is left as it was
 
 
 def test_the_redactor_hides_credentials_tokens_and_secret_parameters():

@@ -189,8 +189,9 @@ def _salesforce(standins: StandIns, method: str, parts: Any, body: str, headers:
                 continue
         out.append((stamp, record["Id"], record))
     out.sort(key=lambda t: (t[0], t[1]))
-    rows = []
-    for stamp, rid, record in out:
+
+    def row_of(item: tuple[datetime, str, dict[str, Any]]) -> dict[str, Any]:
+        stamp, rid, record = item
         row = {"attributes": {"type": sobject, "url": f"{base}sobjects/{sobject}/{rid}"}}
         for name in fields:
             if name == "SystemModstamp":
@@ -208,20 +209,25 @@ def _salesforce(standins: StandIns, method: str, parts: Any, body: str, headers:
                 )
             else:
                 row[name] = _sf_value(record.get(name))
-        rows.append(row)
+        return row
+
+    rows = (out, row_of)  # (records are written page by page)
     locator = f"01g{secrets.token_hex(6)}"
     standins.locators[locator] = rows
     return 200, _sf_page(standins, locator, rows, 0, headers), {}
 
 
-def _sf_page(standins: StandIns, locator: str, rows: list, offset: int, headers: Any) -> dict:
+def _sf_page(standins: StandIns, locator: str, rows: tuple, offset: int, headers: Any) -> dict:
     options = headers.get("Sforce-Query-Options") or ""
     size = int(m.group(1)) if (m := re.search(r"batchSize=(\d+)", options)) else 2000
+    items, row_of = rows
     # (the real API takes 200 to 2,000; the stand-in also honours smaller sizes, for tests)
-    chunk, nxt = _page(rows, offset, min(size, 2000), standins.empty_last_page)
-    page = {"totalSize": len(rows), "done": nxt is None, "records": chunk}
+    chunk, nxt = _page(items, offset, min(size, 2000), standins.empty_last_page)
+    page = {"totalSize": len(items), "done": nxt is None, "records": [row_of(i) for i in chunk]}
     if nxt is not None:
         page["nextRecordsUrl"] = f"/services/data/{SF_VERSION}/query/{locator}-{nxt}"
+    else:  # the query is done: its locator is released, as Salesforce does
+        standins.locators.pop(locator, None)
     return page
 
 

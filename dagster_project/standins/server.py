@@ -62,7 +62,7 @@ class StandIns:
         self.requests: list[Logged] = []
         self.tokens: dict[str, set[str]] = {api: set() for api in APIS}
         self.tokens_issued: Counter = Counter()
-        self.locators: dict[str, list[dict[str, Any]]] = {}
+        self.locators: dict[str, tuple] = {}  # open Salesforce queries by locator
         self._servers: dict[str, ThreadingHTTPServer] = {}
         self._lock = threading.Lock()
 

@@ -217,33 +217,45 @@ def project(
     ``resourceName``). Every other field the record holds is kept (an object with what was not
     taken from it), so it lands in ``_extra`` and is reported: nothing the API sends is lost.
     """
-    rest = json.loads(json.dumps(record))
+    rest = dict(record)  # (copied only along the paths taken: records are large and many)
     out: dict[str, Any] = {}
     for column, dotted in paths.items():
-        out[column] = _pop(rest, dotted.split("."))
-    for name in drop:
-        _pop_everywhere(rest, name)
+        out[column] = _take(rest, dotted.split("."))
+    if drop:
+        rest = _without(rest, frozenset(drop))
     for key, value in rest.items():  # what is left: an object keeps what was not taken from it
         out.setdefault(key, value)
     return out
 
 
-def _pop(obj: dict[str, Any], keys: list[str]) -> Any:
+def _take(obj: dict[str, Any], keys: list[str]) -> Any:
+    """Pop the value at ``keys`` from ``obj`` (a private copy), copying the objects on the way;
+    an object left empty by it goes too."""
     head, *tail = keys
-    if not isinstance(obj, dict) or head not in obj:
+    if head not in obj:
         return None
     if not tail:
         return obj.pop(head)
-    value = _pop(obj[head], tail)
-    if isinstance(obj[head], dict) and not obj[head]:
+    child = obj[head]
+    if not isinstance(child, dict):
+        return None
+    child = obj[head] = dict(child)
+    value = _take(child, tail)
+    if not child:
         del obj[head]
     return value
 
 
-def _pop_everywhere(obj: Any, name: str) -> None:
-    if isinstance(obj, dict):
-        obj.pop(name, None)
-        for key in list(obj):
-            _pop_everywhere(obj[key], name)
-            if isinstance(obj[key], dict) and not obj[key]:
-                del obj[key]
+def _without(obj: dict[str, Any], names: frozenset[str]) -> dict[str, Any]:
+    """``obj`` without the keys ``names`` at any depth; an object that held only such keys goes
+    too (an object that was empty to begin with stays)."""
+    out = {}
+    for key, value in obj.items():
+        if key in names:
+            continue
+        if isinstance(value, dict) and value:
+            value = _without(value, names)
+            if not value:
+                continue
+        out[key] = value
+    return out
