@@ -36,12 +36,13 @@ def build_extract_asset(
         metadata={
             "dagster/column_schema": _column_schema(contract),
             "dagster/table_name": contract.table,
+            "source_mode": "files",
             "landing_folder": contract.folder,
             "file_format": contract.format,
             "primary_key": ", ".join(contract.primary_key),
             "updated_at_field": contract.updated_at or "(latest load wins)",
         },
-        tags={"system": contract.system},
+        tags={"system": contract.system, "source_mode": "files"},
         # transient failures (a file still being written, a locked warehouse) pass on a later
         # attempt; contract violations fail every attempt (RJW_EXTRACT_MAX_RETRIES, ...)
         retry_policy=retry_policy or extract_retry_policy(),
