@@ -276,6 +276,46 @@ def test_a_second_night_fetches_only_what_changed(standins, tmp_path):
     assert refunded is True
 
 
+def test_google_ads_metrics_left_out_at_zero_load_as_zero(standins, tmp_path):
+    """Google Ads answers in proto3 JSON, which leaves out fields at their default: a day of a
+    campaign without clicks has no ``clicks`` key. It must load as 0, not as NULL."""
+    from datetime import date
+
+    from dagster_project.lib.connectors.ads import DailyWindow, GoogleAdsConnector
+
+    day = dict(standins.world.records["google_ads_campaign_stats"][0])
+    day.update(segments_date=date(2026, 11, 2), metrics_clicks=0, metrics_cost_micros=0)
+    standins.world.upsert("google_ads_campaign_stats", day, key="segments_date")
+    c = CREDENTIALS["google_ads"]
+    connector = GoogleAdsConnector(
+        c["customer_id"],
+        c["developer_token"],
+        c["client_id"],
+        c["client_secret"],
+        c["refresh_token"],
+        DailyWindow(date(2026, 11, 1), today=date(2026, 11, 3)),
+        c["login_customer_id"],
+        standins.url("google_ads"),
+        standins.url("google_ads") + "/token",
+        retry=FAST,
+    )
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    run(con, connector, "ads", "google_ads_campaign_stats", tmp_path)
+    assert con.execute(
+        "select metrics_clicks, metrics_cost_micros, metrics_impressions > 0 "
+        "from raw_ads.google_ads_campaign_stats"
+    ).fetchall() == [(0, 0, True)]
+    # the stand-in answered as the API does: no clicks and no cost for that day
+    answer = connector.client.post(
+        "/v21/customers/1234567890/googleAds:search",
+        json={
+            "query": "SELECT metrics.clicks FROM campaign WHERE segments.date "
+            "BETWEEN '2026-11-02' AND '2026-11-02'"
+        },
+    ).json()["results"]
+    assert [sorted(r["metrics"]) for r in answer] == [["impressions"]]
+
+
 def test_a_field_the_api_added_lands_in_extra_and_is_reported(standins, tmp_path):
     customer = dict(standins.world.records["customers"][0], tax_country="DE")
     standins.world.upsert("customers", customer)

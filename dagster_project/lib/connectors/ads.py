@@ -152,6 +152,12 @@ class GoogleAdsConnector:
             path, method="POST", json={"query": query}, hooks=hooks, data_selector="results"
         ):
             rows.extend(project(r, paths, drop=("resourceName",)) for r in page)
+        # proto3 JSON leaves out a field at its default: a metric that is absent is 0
+        metrics = [column for column, path in paths.items() if path.startswith("metrics.")]
+        for row in rows:
+            for column in metrics:
+                if row[column] is None:
+                    row[column] = "0"
         return request, rows
 
     def batches(self, contract: Contract, state: dict[str, Any]) -> Iterator[ApiBatch]:
