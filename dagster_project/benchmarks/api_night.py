@@ -16,7 +16,7 @@ import argparse
 import tempfile
 import time
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -57,7 +57,8 @@ def run_night(con: duckdb.DuckDBPyConnection, standins: StandIns, connectors: di
 
 def change_the_world(standins: StandIns, n: int) -> dict[str, int]:
     """A day's changes with today's timestamps, as the source systems would record them."""
-    world, now = standins.world, datetime.now(UTC)
+    # (stamped ten minutes ago: the extracts read only what settled five minutes before them)
+    world, now = standins.world, datetime.now(UTC) - timedelta(minutes=10)
     leads = world.records["leads"][:n]
     for lead in leads:
         world.upsert("leads", dict(lead, Status="Working", LastModifiedDate=now), key="Id")
@@ -72,7 +73,10 @@ def change_the_world(standins: StandIns, n: int) -> dict[str, int]:
     for charge in charges:
         refunded = dict(charge, amount_refunded=charge["amount"], refunded=True)
         world.upsert("charges", refunded, event_type="charge.refunded")
-    customer = dict(world.records["customers"][0], id="cus_BENCHMARK0001", created=int(time.time()))
+    # created after the first night's listing horizon (five minutes before it), not after the
+    # second's
+    created = int(time.time()) - 301
+    customer = dict(world.records["customers"][0], id="cus_BENCHMARK0001", created=created)
     world.upsert("customers", customer)
     return {
         "leads updated": len(leads),

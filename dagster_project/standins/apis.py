@@ -6,6 +6,7 @@ payload and extra headers."""
 from __future__ import annotations
 
 import base64
+import fnmatch
 import json
 import re
 import secrets
@@ -171,6 +172,8 @@ def _salesforce(standins: StandIns, method: str, parts: Any, body: str, headers:
     sobject, where = found.group(2), found.group(3) or ""
     since = re.search(r"SystemModstamp > (\d{4}-\d\d-\d\dT[\d:.]+Z)", where)
     after_id = re.search(r"Id > '([^']+)'", where)
+    until = re.search(r"SystemModstamp <= (\d{4}-\d\d-\d\dT[\d:.]+Z)", where)
+    ceiling = datetime.fromisoformat(until.group(1).replace("Z", "+00:00")) if until else None
     floor = datetime.fromisoformat(since.group(1).replace("Z", "+00:00")) if since else None
     obj = SOBJECT_TO_OBJECT[sobject]
     with standins.world.lock:
@@ -181,6 +184,8 @@ def _salesforce(standins: StandIns, method: str, parts: Any, body: str, headers:
             continue
         stamp = _sf_stamp(record).astimezone(UTC)
         stamp = stamp.replace(microsecond=stamp.microsecond // 1000 * 1000)  # (milliseconds)
+        if ceiling is not None and stamp > ceiling:
+            continue
         if floor is not None:
             newer = stamp > floor or (
                 after_id and stamp == floor and record["Id"] > after_id.group(1)
@@ -280,9 +285,15 @@ def _stripe(standins: StandIns, method: str, parts: Any, body: str, headers: Any
     params = _params(parts)
     name = parts.path.removeprefix("/v1/")
     if name == "events":
-        types = set(params.get("types[]", []) + params.get("type", []))
+        types, patterns = set(params.get("types[]", [])), params.get("type", [])
+
+        def wanted(kind: str) -> bool:  # ``type`` takes a * wildcard, ``types[]`` names
+            if not types and not patterns:
+                return True
+            return kind in types or any(fnmatch.fnmatchcase(kind, p) for p in patterns)
+
         with standins.world.lock:
-            events = [e for e in standins.world.events if not types or e["type"] in types]
+            events = [e for e in standins.world.events if wanted(e["type"])]
         return 200, _stripe_list(events, params, "/v1/events", standins.empty_last_page), {}
     if name not in ("customers", "subscriptions", "invoices", "charges", "refunds"):
         return (

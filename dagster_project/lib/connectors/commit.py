@@ -30,7 +30,6 @@ from dagster_project.lib.landing.manifest import (
     FileLoad,
     LoadResult,
     commit_batch,
-    current_load,
     ensure_raw_tables,
 )
 from dagster_project.lib.landing.ndjson_reader import parse_ndjson
@@ -47,11 +46,11 @@ class ApiBatch:
     """What one request (or one snapshot) delivered.
 
     ``request`` is the request's URL without credentials; it becomes the rows' ``_source_uri``.
-    A ``snapshot`` batch is the whole of something fetched again each night (a campaign list, a
-    day of metrics): its URI stays the same, so a new delivery replaces the old one and an
-    unchanged one loads nothing. Other batches are pages of changed records: their URI gets the
-    fetch time, so each page is a load of its own. ``state`` is the stream's state once the batch
-    is stored (None: unchanged)."""
+    Each stored batch is a load of its own, its URI the request plus the fetch time. A
+    ``snapshot`` batch is the whole of something fetched again each night (a campaign list): when
+    it equals the stream's last snapshot (by checksum) it loads nothing; a record that drops out
+    of it keeps its last version, as with files. ``state`` is the stream's state once the batch is
+    stored (None: unchanged)."""
 
     request: str
     records: list[dict[str, Any]]
@@ -134,8 +133,8 @@ def commit_batches(
             batch = next(iterator)
         except StopIteration:
             break
-        except ConnectorError:
-            raise
+        except ConnectorError as exc:
+            raise ConnectorError(redact(str(exc)), exc.retryable) from None
         except Exception as exc:  # a request that failed after its retries, a broken answer
             status = getattr(getattr(exc, "response", None), "status_code", None) or 0
             raise ConnectorError(
@@ -144,7 +143,7 @@ def commit_batches(
             ) from None
         result.batches += 1
         try:
-            detail = _commit(con, contract, stream, batch, path, redact)
+            detail, after = _commit(con, contract, stream, batch, path, redact, result.state)
         except Exception as exc:
             raise ConnectorError(
                 redact(f"{stream} -> {contract.table}, {batch.request}: {exc}")
@@ -152,8 +151,8 @@ def commit_batches(
         finally:
             drop_temp_relations(con)
             path.unlink(missing_ok=True)
-        if batch.state is not None:
-            result.state = batch.state
+        if after is not None:
+            result.state = after
         if detail is not None:
             result.load.add(detail)
             if detail.extra_columns:
@@ -169,29 +168,33 @@ def _commit(
     batch: ApiBatch,
     path: Path,
     redact: Redactor,
-) -> FileLoad | None:
+    state: dict[str, Any],
+) -> tuple[FileLoad | None, dict[str, Any] | None]:
+    """Store one batch; returns what it loaded (None: nothing) and the stream's new state."""
     fetched = datetime.now(UTC)
+    after = batch.state
     if not batch.records:  # nothing delivered: only the state moves (e.g. an empty last page)
-        if batch.state is not None:
-            write_state(con, stream, batch.state, None)
-        return None
+        if after is not None:
+            write_state(con, stream, after, None)
+        return None, after
     _write_ndjson(batch.records, path)
     fp = fingerprint_file(path)
     uri = redact.url(batch.request)
-    if not batch.snapshot:
-        uri = f"{uri}#fetched={fetched.strftime('%Y%m%dT%H%M%S.%fZ')}"
-    elif (current := current_load(con, contract.table, uri)) and current[1] == fp.sha256:
-        if batch.state is not None:  # the same snapshot as stored: nothing to load
-            write_state(con, stream, batch.state, current[0])
-        return FileLoad(uri, "skipped", current[0], fp.sha256, fp.size_bytes)
+    if batch.snapshot:
+        if state.get("snapshot_sha256") == fp.sha256:  # the same as the last one: not loaded
+            if after is not None:
+                write_state(con, stream, after | {"snapshot_sha256": fp.sha256}, None)
+            return FileLoad(uri, "skipped", None, fp.sha256, fp.size_bytes), after
+        after = (state if after is None else after) | {"snapshot_sha256": fp.sha256}
+    uri = f"{uri}#fetched={fetched.strftime('%Y%m%dT%H%M%S.%fZ')}"
     parsed = parse_ndjson(con, contract, path, uri, fp)
     # the export order of an API delivery is its fetch time, in the unit of a file's export
     # time (epoch seconds), so "the latest export wins" also between files and API pages
     parsed.source_seq = int(fetched.timestamp())
 
     def save_state(c: duckdb.DuckDBPyConnection, load_id: int) -> None:
-        if batch.state is not None:
-            write_state(c, stream, batch.state, load_id)
+        if after is not None:
+            write_state(c, stream, after, load_id)
 
     detail = commit_batch(con, contract, parsed, loaded_at=fetched, before_commit=save_state)
     if detail.rows_rejected:
@@ -202,7 +205,7 @@ def _commit(
             detail.rows_received,
             uri,
         )
-    return detail
+    return detail, after
 
 
 # ------------------------------------------------------------------------------------- projection
@@ -224,7 +227,8 @@ def project(
     if drop:
         rest = _without(rest, frozenset(drop))
     for key, value in rest.items():  # what is left: an object keeps what was not taken from it
-        out.setdefault(key, value)
+        # (a field named like a column that is read from elsewhere is kept under another name)
+        out[f"{key}@api" if key in out else key] = value
     return out
 
 

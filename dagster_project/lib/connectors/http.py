@@ -114,10 +114,12 @@ class RefreshingOAuth2(OAuth2ClientCredentials):
 
     def obtain_token(self) -> None:
         response = self.session.post(self.access_token_url, **self.build_access_token_request())
-        if response.status_code >= 400:
+        if response.status_code >= 400:  # (redacted by the extract that catches it)
+            status = response.status_code
             raise ConnectorError(
                 f"the token request to {self.access_token_url} was refused: HTTP "
-                f"{response.status_code} {response.text[:300]}"
+                f"{status} {response.text[:300]}",
+                retryable=status >= 500 or status == 429,
             )
         body = response.json()
         self.parse_native_representation(self.parse_access_token(body))

@@ -3,8 +3,10 @@
 Each object is read with ``queryAll`` where its contract has ``IsDeleted`` (so soft-deleted
 records arrive with ``IsDeleted = true``; ``query`` elsewhere), selecting the contract's columns
 plus ``SystemModstamp``, ordered by ``SystemModstamp, Id`` and filtered after the last stored
-``(SystemModstamp, Id)``: every night reads only what changed, and a run that stops between two
-pages resumes after the last stored one. Pages follow ``nextRecordsUrl`` (``Sforce-Query-Options:
+``(SystemModstamp, Id)`` and up to ``settle_seconds`` (5 minutes) ago, as a record stamped when
+its transaction began becomes visible only when it commits: every night reads only what changed,
+none in flight is passed over, and a run that stops between two pages resumes after the last
+stored one. Pages follow ``nextRecordsUrl`` (``Sforce-Query-Options:
 batchSize``). ``SystemModstamp`` is the cursor only and is not stored in the raw table; the
 ``attributes`` envelope is dropped. Auth: OAuth 2.0 (refresh-token or client-credentials grant)
 with a new token on 401. Records hard-deleted (emptied from the recycle bin) are not visible to
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator
@@ -59,6 +62,9 @@ class SalesforceConnector:
     refresh_token: str | None = None
     page_size: int = 2000
     retry: RetryPolicy = RetryPolicy()
+    # SystemModstamp is set when a transaction starts, the record is visible when it commits:
+    # a run reads only records stamped this long ago, so none still in flight is passed over
+    settle_seconds: int = 300
 
     def __post_init__(self) -> None:
         self.redact = Redactor()
@@ -83,13 +89,15 @@ class SalesforceConnector:
     def handles(contract: Contract) -> bool:
         return contract.system == "crm" and contract.object in SOBJECTS
 
-    def soql(self, contract: Contract, state: dict[str, Any]) -> str:
+    def soql(self, contract: Contract, state: dict[str, Any], until: datetime) -> str:
         mapped = FIELDS.get(contract.object, {})
         fields = [mapped.get(c.name, c.name) for c in contract.columns]
         since = state.get(CURSOR, EPOCH)
         where = f"{CURSOR} > {since}"
         if state.get("Id"):
             where = f"({where} OR ({CURSOR} = {since} AND Id > '{state['Id']}'))"
+        until_text = until.strftime("%Y-%m-%dT%H:%M:%S.") + f"{until.microsecond // 1000:03d}Z"
+        where += f" AND {CURSOR} <= {until_text}"
         return (
             f"SELECT {', '.join([*fields, CURSOR])} FROM {SOBJECTS[contract.object]} "
             f"WHERE {where} ORDER BY {CURSOR}, Id"
@@ -102,7 +110,8 @@ class SalesforceConnector:
         mapped = FIELDS.get(contract.object, {})
         what = f"Salesforce {verb} {contract.object}"
         hooks = {"response": [self.counter.hook, error_hook(self.redact, what)]}
-        soql = self.soql(contract, state)
+        until = datetime.now(UTC) - timedelta(seconds=self.settle_seconds)
+        soql = self.soql(contract, state, until)
         for page in self.client.paginate(path, params={"q": soql}, hooks=hooks):
             records = list(page)
             cursor = dict(state)
@@ -119,8 +128,6 @@ class SalesforceConnector:
 
 def _soql_datetime(value: str) -> str:
     """``2026-10-31T02:00:00.000+0000`` as a SOQL datetime literal (UTC, ``Z``)."""
-    from datetime import UTC, datetime
-
     parsed = datetime.strptime(value.replace("Z", "+0000"), "%Y-%m-%dT%H:%M:%S.%f%z")
     return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (
         f"{parsed.microsecond // 1000:03d}Z"

@@ -1,15 +1,17 @@
 """Stripe API (version ``2025-03-31.basil``, the shapes the billing contracts read): customers,
 subscriptions, invoices, charges and refunds.
 
-The first run lists every object created up to its start (``created[lte]``), newest first, page
-by page with ``starting_after``; later runs list only objects created since (``created[gt]``) and
-take the updates of objects stored before from the ``/v1/events`` endpoint (the event's
-``data.object`` is the object after the change; events are kept 30 days, so a warehouse idle for
-longer needs a full run: clear its ``raw_meta.api_state`` row). The newest version of each object
-wins. No field is expanded (references stay ids). The open listing window and its last stored
-page are part of the state, so a stopped run resumes after that page with the same bounds.
-Deleted customers (``customer.deleted``) are not applied: the billing contracts keep no deleted
-flag, and Stripe never deletes money records.
+The first run lists every object created up to five minutes before its start (``created[lte]``:
+an object is visible only once the request that created it has ended), newest first, page by page
+with ``starting_after``; later runs list only objects created since (``created[gt]``) and take the
+changes of objects stored before from the ``/v1/events`` endpoint: every event of the object's
+family (``type=invoice.*``), whose ``data.object`` is the object after the change; the newest
+wins. Events are kept 30 days, so a warehouse idle for longer needs a full run (delete the
+stream's ``raw_meta.api_state`` row). No field is expanded (references stay ids). The open
+listing window and its last stored page are part of the state, so a stopped run resumes after
+that page with the same bounds. A deletion (``customer.deleted``, ``invoice.deleted`` for a draft)
+stores the object's last state: the billing contracts keep no deleted flag, and Stripe never
+deletes money records.
 """
 
 from __future__ import annotations
@@ -42,19 +44,21 @@ ENDPOINTS = {
 }
 # listing filters beyond paging (canceled subscriptions are left out unless asked for)
 LIST_PARAMS = {"subscriptions": {"status": "all"}}
+# every event of an object's family (``type`` takes a * wildcard), kept when its
+# ``data.object`` is of the object's type: any change reaches the warehouse
 EVENT_TYPES = {
-    "customers": ["customer.updated"],
-    "subscriptions": ["customer.subscription.updated", "customer.subscription.deleted"],
-    "invoices": [
-        "invoice.updated",
-        "invoice.finalized",
-        "invoice.paid",
-        "invoice.payment_failed",
-        "invoice.voided",
-        "invoice.marked_uncollectible",
-    ],
-    "charges": ["charge.updated", "charge.succeeded", "charge.failed", "charge.refunded"],
-    "refunds": ["refund.updated", "refund.failed", "charge.refund.updated"],
+    "customers": ["customer.*"],
+    "subscriptions": ["customer.subscription.*"],
+    "invoices": ["invoice.*"],
+    "charges": ["charge.*"],
+    "refunds": ["refund.*", "charge.refund.*"],
+}
+OBJECT_TYPES = {
+    "customers": "customer",
+    "subscriptions": "subscription",
+    "invoices": "invoice",
+    "charges": "charge",
+    "refunds": "refund",
 }
 
 
@@ -76,6 +80,7 @@ class StripeConnector:
     base_url: str = "https://api.stripe.com"
     page_size: int = 100
     retry: RetryPolicy = RetryPolicy()
+    settle_seconds: int = 300  # (see batches)
 
     def __post_init__(self) -> None:
         self.redact = Redactor()
@@ -99,15 +104,19 @@ class StripeConnector:
         hooks = {
             "response": [self.counter.hook, error_hook(self.redact, f"Stripe {ENDPOINTS[obj]}")]
         }
-        now = int(time.time()) - 1  # (an object created in this second is listed next run)
+        # Stripe sets ``created`` when a request starts; the object is visible when it ends: a
+        # run lists (and reads events) only up to ``settle_seconds`` ago, the next run goes on
+        # from there, so nothing still being written is passed over
+        horizon = int(time.time()) - self.settle_seconds
         state = dict(state)
         if "created_gt" not in state and state.get("window") is None:  # the first run
-            state |= {"created_gt": None, "events_gte": now, "events_seen": []}
-            state["window"] = {"gt": None, "lte": now, "starting_after": None}
+            state |= {"created_gt": None, "events_from": horizon, "events_seen": {}}
+            state["window"] = {"gt": None, "lte": horizon, "starting_after": None}
         elif state.get("window") is None:
-            yield self._updates(obj, state, hooks)
-            state = self._last_state
-            state["window"] = {"gt": state["created_gt"], "lte": now, "starting_after": None}
+            batch = self._updates(obj, state, hooks, horizon)
+            yield batch
+            state = dict(batch.state)
+            state["window"] = {"gt": state["created_gt"], "lte": horizon, "starting_after": None}
         window = state["window"]
         params: dict[str, Any] = {"limit": self.page_size, "created[lte]": window["lte"]}
         params |= LIST_PARAMS.get(obj, {})
@@ -128,37 +137,43 @@ class StripeConnector:
             yield ApiBatch(request=page.response.url, records=records, state=after)
             state = after
 
-    def _updates(self, obj: str, state: dict[str, Any], hooks: dict) -> ApiBatch:
-        """The newest version of each stored object an event changed since the last run."""
-        seen = set(state.get("events_seen") or [])
-        newest: dict[str, dict[str, Any]] = {}
-        top, top_ids = state["events_gte"], set(seen)
+    def _updates(self, obj: str, state: dict[str, Any], hooks: dict, horizon: int) -> ApiBatch:
+        """The newest version of each stored object that an event since the last run changed.
+
+        Events are read from the previous run's horizon on (so an event written late is read
+        by the next run); those already applied, within that overlap, are skipped by id."""
+        seen: dict[str, int] = dict(state.get("events_seen") or {})
+        newest: dict[str, tuple[int, dict[str, Any]]] = {}
         first_url = None
-        params = {
-            "limit": self.page_size,
-            "types[]": EVENT_TYPES[obj],
-            "created[gte]": state["events_gte"],
-        }
-        for page in self.client.paginate(
-            "/v1/events", params=params, hooks=hooks, data_selector="data"
-        ):
-            first_url = first_url or page.response.url
-            for event in page:  # newest first
-                if event["id"] in seen:
-                    continue
-                if event["created"] > top:
-                    top, top_ids = event["created"], {event["id"]}
-                elif event["created"] == top:
-                    top_ids.add(event["id"])
-                stored = event["data"]["object"]
-                created = stored.get("created")
-                if isinstance(created, int) and created > (state["created_gt"] or 0):
-                    continue  # created since the last listing: the listing brings it
-                newest.setdefault(stored["id"], stored)
-        after = dict(state, events_gte=top, events_seen=sorted(top_ids))
-        self._last_state = after
+        for pattern in EVENT_TYPES[obj]:
+            params = {
+                "limit": self.page_size,
+                "type": pattern,
+                "created[gte]": state["events_from"],
+            }
+            for page in self.client.paginate(
+                "/v1/events", params=params, hooks=hooks, data_selector="data"
+            ):
+                first_url = first_url or page.response.url
+                for event in page:  # newest first
+                    if event["id"] in seen:
+                        continue
+                    seen[event["id"]] = event["created"]
+                    stored = event["data"]["object"]
+                    if stored.get("object") != OBJECT_TYPES[obj]:
+                        continue  # (customer.* also names subscriptions, discounts, ...)
+                    created = stored.get("created")
+                    if isinstance(created, int) and created > (state["created_gt"] or 0):
+                        continue  # created since the last listing: the listing brings it
+                    if event["created"] > newest.get(stored["id"], (-1, None))[0]:
+                        newest[stored["id"]] = (event["created"], stored)
+        after = dict(
+            state,
+            events_from=horizon,
+            events_seen={i: c for i, c in seen.items() if c >= horizon},
+        )
         return ApiBatch(
             request=first_url or f"{self.base_url}/v1/events",
-            records=[project(r, {}) for r in newest.values()],
+            records=[project(r, {}) for _, r in newest.values()],
             state=after,
         )
