@@ -22,3 +22,12 @@
             / nullif(cast({{ relation }}.bookings_amount as double) / {{ contract_months }}, 0)
             as payback_months
 {%- endmacro %}
+
+
+{#- The sum of fractional credits (doubles), each rounded to 12 decimals, as an exact decimal.
+    A credit's last bits, and a sum of doubles, depend on the order rows were combined in, which
+    differs between two builds of the same data (e.g. from files and from APIs): 0.8 in one is
+    0.7999999999999998 in the other, and a cost ratio rounded to the cent can flip on it. -#}
+{% macro exact_sum(expression) -%}
+    sum(cast(round({{ expression }}, 12) as decimal(38, 12)))
+{%- endmacro %}

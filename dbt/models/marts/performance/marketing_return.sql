@@ -64,7 +64,7 @@ lead_credits as (
         channel,
         coalesce(campaign_key, '(no campaign)') as campaign_key,
         cast({{ dbt.date_trunc('month', 'lead_created_at') }} as date) as activity_month,
-        sum(credit_fraction) as leads
+        {{ exact_sum('credit_fraction') }} as leads
     from {{ ref('int_leads_attributed') }}
     group by all
 
@@ -77,11 +77,13 @@ conversion_credits as (
         credits.channel,
         coalesce(campaigns.campaign_key, '(no campaign)') as campaign_key,
         cast({{ dbt.date_trunc('month', 'credits.converted_at') }} as date) as activity_month,
-        sum(credits.credit_fraction) filter (where credits.conversion_type = 'pipeline')
+        {{ exact_sum('credits.credit_fraction') }}
+        filter (where credits.conversion_type = 'pipeline')
             as opportunities,
         sum(credits.credited_amount) filter (where credits.conversion_type = 'pipeline')
             as pipeline_amount,
-        sum(credits.credit_fraction) filter (where credits.conversion_type = 'bookings')
+        {{ exact_sum('credits.credit_fraction') }}
+        filter (where credits.conversion_type = 'bookings')
             as won_deals,
         sum(credits.credited_amount) filter (where credits.conversion_type = 'bookings')
             as bookings_amount,

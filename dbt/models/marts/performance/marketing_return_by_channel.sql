@@ -19,10 +19,10 @@ rule_based as (
         'rule_based' as model_family,
         channel,
         sum(spend_amount) as spend_amount,
-        sum(leads) as leads,
-        sum(opportunities) as opportunities,
+        {{ exact_sum('leads') }} as leads,
+        {{ exact_sum('opportunities') }} as opportunities,
         sum(pipeline_amount) as pipeline_amount,
-        sum(won_deals) as won_deals,
+        {{ exact_sum('won_deals') }} as won_deals,
         sum(bookings_amount) as bookings_amount,
         sum(billed_revenue_amount) as billed_revenue_amount
     from {{ ref('marketing_return') }}
@@ -45,10 +45,11 @@ data_driven_credit as (
     select
         attribution_model,
         case when channel = '(no touch)' then '(no marketing touch)' else channel end as channel,
-        sum(attributed_conversions) filter (where conversion_type = 'pipeline')
+        {{ exact_sum('attributed_conversions') }} filter (where conversion_type = 'pipeline')
             as opportunities,
         sum(attributed_value) filter (where conversion_type = 'pipeline') as pipeline_amount,
-        sum(attributed_conversions) filter (where conversion_type = 'bookings') as won_deals,
+        {{ exact_sum('attributed_conversions') }} filter (where conversion_type = 'bookings')
+            as won_deals,
         sum(attributed_value) filter (where conversion_type = 'bookings') as bookings_amount,
         sum(attributed_value) filter (where conversion_type = 'billed_revenue')
             as billed_revenue_amount
