@@ -30,13 +30,10 @@ from dlt.sources.helpers.rest_client.paginators import (
 
 from dagster_project.lib.connectors.commit import ApiBatch, project
 from dagster_project.lib.connectors.http import (
-    Redactor,
-    RefreshingOAuth2,
-    RequestCounter,
+    ApiConnector,
     RetryPolicy,
-    api_client,
     bearer,
-    error_hook,
+    oauth,
 )
 from dagster_project.lib.landing.contracts import Contract
 
@@ -102,7 +99,7 @@ GOOGLE_QUERIES = {
 
 
 @dataclass
-class GoogleAdsConnector:
+class GoogleAdsConnector(ApiConnector):
     customer_id: str
     developer_token: str
     client_id: str
@@ -115,27 +112,19 @@ class GoogleAdsConnector:
     retry: RetryPolicy = RetryPolicy()
 
     def __post_init__(self) -> None:
-        self.redact = Redactor()
-        self.redact.add(self.developer_token, self.client_secret, self.refresh_token)
-        self.counter = RequestCounter()
         headers = {"developer-token": self.developer_token}
         if self.login_customer_id:
             headers["login-customer-id"] = self.login_customer_id.replace("-", "")
-        self.auth = RefreshingOAuth2(
-            access_token_url=self.token_url,
-            client_id=self.client_id,
-            client_secret=self.client_secret,
-            refresh_token=self.refresh_token,
-        )
-        self.client = api_client(
-            self.base_url.rstrip("/"),
+        self.auth = oauth(self.token_url, self.client_id, self.client_secret, self.refresh_token)
+        self.connect(
+            self.base_url,
+            (self.developer_token, self.client_secret, self.refresh_token),
+            self.retry,
             auth=self.auth,
             headers=headers,
             paginator=JSONResponseCursorPaginator(
                 cursor_path="nextPageToken", cursor_body_path="pageToken"
             ),
-            retry=self.retry,
-            counter=self.counter,
         )
 
     @staticmethod
@@ -145,7 +134,7 @@ class GoogleAdsConnector:
     def _search(self, query: str, paths: dict[str, str]) -> tuple[str, list[dict[str, Any]]]:
         customer = self.customer_id.replace("-", "")
         path = f"/{GOOGLE_ADS_VERSION}/customers/{customer}/googleAds:search"
-        hooks = {"response": [self.counter.hook, error_hook(self.redact, f"Google Ads {path}")]}
+        hooks = self.hooks(f"Google Ads {path}")
         rows: list[dict[str, Any]] = []
         request = f"{self.base_url.rstrip('/')}{path}?{urlencode({'query': query})}"
         for page in self.client.paginate(
@@ -195,7 +184,7 @@ META_INSIGHT_FIELDS = (
 
 
 @dataclass
-class MetaAdsConnector:
+class MetaAdsConnector(ApiConnector):
     ad_account_id: str
     access_token: str
     window: DailyWindow
@@ -204,15 +193,12 @@ class MetaAdsConnector:
     retry: RetryPolicy = RetryPolicy()
 
     def __post_init__(self) -> None:
-        self.redact = Redactor()
-        self.redact.add(self.access_token)
-        self.counter = RequestCounter()
-        self.client = api_client(
-            self.base_url.rstrip("/"),
+        self.connect(
+            self.base_url,
+            (self.access_token,),
+            self.retry,
             auth=bearer(self.access_token),
             paginator=JSONLinkPaginator(next_url_path="paging.next"),
-            retry=self.retry,
-            counter=self.counter,
         )
         account = self.ad_account_id
         self.account_path = (
@@ -224,7 +210,7 @@ class MetaAdsConnector:
         return contract.object in ("meta_ads_campaigns", "meta_ads_insights")
 
     def _pages(self, path: str, params: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
-        hooks = {"response": [self.counter.hook, error_hook(self.redact, f"Meta {path}")]}
+        hooks = self.hooks(f"Meta {path}")
         rows: list[dict[str, Any]] = []
         first = None
         for page in self.client.paginate(path, params=params, hooks=hooks, data_selector="data"):
@@ -234,12 +220,7 @@ class MetaAdsConnector:
 
     def batches(self, contract: Contract, state: dict[str, Any]) -> Iterator[ApiBatch]:
         if contract.object == "meta_ads_campaigns":
-            hooks = {
-                "response": [
-                    self.counter.hook,
-                    error_hook(self.redact, f"Meta {self.account_path}"),
-                ]
-            }
+            hooks = self.hooks(f"Meta {self.account_path}")
             currency = self.client.get(
                 self.account_path, params={"fields": "currency"}, hooks=hooks
             ).json()["currency"]
@@ -271,7 +252,7 @@ def _restli_date(day: date) -> str:
 
 
 @dataclass
-class LinkedInAdsConnector:
+class LinkedInAdsConnector(ApiConnector):
     ad_account_id: str
     access_token: str
     window: DailyWindow
@@ -280,15 +261,12 @@ class LinkedInAdsConnector:
     retry: RetryPolicy = RetryPolicy()
 
     def __post_init__(self) -> None:
-        self.redact = Redactor()
-        self.redact.add(self.access_token)
-        self.counter = RequestCounter()
-        self.client = api_client(
-            self.base_url.rstrip("/"),
+        self.connect(
+            self.base_url,
+            (self.access_token,),
+            self.retry,
             auth=bearer(self.access_token),
             headers={"LinkedIn-Version": LINKEDIN_VERSION, "X-Restli-Protocol-Version": "2.0.0"},
-            retry=self.retry,
-            counter=self.counter,
         )
 
     @staticmethod
@@ -299,7 +277,7 @@ class LinkedInAdsConnector:
         account = self.ad_account_id.rsplit(":", 1)[-1]
         if contract.object == "linkedin_ads_campaigns":
             path = f"/rest/adAccounts/{account}/adCampaigns"
-            hooks = {"response": [self.counter.hook, error_hook(self.redact, f"LinkedIn {path}")]}
+            hooks = self.hooks(f"LinkedIn {path}")
             rows: list[dict[str, Any]] = []
             first = None
             paginator = JSONResponseCursorPaginator(
@@ -334,9 +312,7 @@ class LinkedInAdsConnector:
             f"end:{_restli_date(last_day)})&accounts=List({urn})"
             "&fields=dateRange,pivotValues,impressions,clicks,costInLocalCurrency"
         )
-        hooks = {
-            "response": [self.counter.hook, error_hook(self.redact, "LinkedIn /rest/adAnalytics")]
-        }
+        hooks = self.hooks("LinkedIn /rest/adAnalytics")
         rows = []
         for page in self.client.paginate(
             url, hooks=hooks, paginator=SinglePagePaginator(), data_selector="elements"

@@ -208,3 +208,48 @@ def with_params(url: str, params: Iterable[tuple[str, str]]) -> str:
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True) + list(params)
     return urlunsplit(parts._replace(query=urlencode(query, safe="*:,()[]")))
+
+
+class ApiConnector:
+    """What every connector shares: dlt's client for its API, the request counter and the
+    redactor of its credentials (``connect``), and the response hooks of a request (``hooks``)."""
+
+    redact: Redactor
+    counter: RequestCounter
+    client: RESTClient
+
+    def connect(
+        self,
+        base_url: str,
+        secrets: Iterable[str | None],
+        retry: RetryPolicy,
+        *,
+        auth: Any = None,
+        headers: dict[str, str] | None = None,
+        paginator: BasePaginator | None = None,
+    ) -> None:
+        self.redact = Redactor()
+        self.redact.add(*secrets)
+        self.counter = RequestCounter()
+        self.client = api_client(
+            base_url.rstrip("/"),
+            auth=auth,
+            headers=headers,
+            paginator=paginator,
+            retry=retry,
+            counter=self.counter,
+        )
+
+    def hooks(self, what: str) -> dict[str, list]:
+        """Count the answer, then raise a redacted ``ApiHttpError`` naming ``what`` on an error."""
+        return {"response": [self.counter.hook, error_hook(self.redact, what)]}
+
+
+def oauth(token_url: str, client_id: str, client_secret: str, refresh_token: str | None):
+    """The refreshing OAuth 2.0 auth of Salesforce and Google Ads."""
+    return RefreshingOAuth2(
+        access_token_url=token_url,
+        client_id=client_id,
+        client_secret=client_secret,
+        refresh_token=refresh_token,
+    )

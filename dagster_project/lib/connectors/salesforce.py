@@ -24,12 +24,9 @@ from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator
 
 from dagster_project.lib.connectors.commit import ApiBatch, project
 from dagster_project.lib.connectors.http import (
-    Redactor,
-    RefreshingOAuth2,
-    RequestCounter,
+    ApiConnector,
     RetryPolicy,
-    api_client,
-    error_hook,
+    oauth,
 )
 from dagster_project.lib.landing.contracts import Contract
 
@@ -54,7 +51,7 @@ EPOCH = "1970-01-01T00:00:00.000Z"
 
 
 @dataclass
-class SalesforceConnector:
+class SalesforceConnector(ApiConnector):
     instance_url: str
     token_url: str
     client_id: str
@@ -67,22 +64,14 @@ class SalesforceConnector:
     settle_seconds: int = 300
 
     def __post_init__(self) -> None:
-        self.redact = Redactor()
-        self.redact.add(self.client_id, self.client_secret, self.refresh_token)
-        self.counter = RequestCounter()
-        self.auth = RefreshingOAuth2(
-            access_token_url=self.token_url,
-            client_id=self.client_id,
-            client_secret=self.client_secret,
-            refresh_token=self.refresh_token,
-        )
-        self.client = api_client(
-            self.instance_url.rstrip("/"),
+        self.auth = oauth(self.token_url, self.client_id, self.client_secret, self.refresh_token)
+        self.connect(
+            self.instance_url,
+            (self.client_id, self.client_secret, self.refresh_token),
+            self.retry,
             auth=self.auth,
             headers={"Sforce-Query-Options": f"batchSize={self.page_size}"},
             paginator=JSONLinkPaginator(next_url_path="nextRecordsUrl"),
-            retry=self.retry,
-            counter=self.counter,
         )
 
     @staticmethod
@@ -108,8 +97,7 @@ class SalesforceConnector:
         verb = "queryAll" if "IsDeleted" in contract.column_names else "query"
         path = f"/services/data/{API_VERSION}/{verb}"
         mapped = FIELDS.get(contract.object, {})
-        what = f"Salesforce {verb} {contract.object}"
-        hooks = {"response": [self.counter.hook, error_hook(self.redact, what)]}
+        hooks = self.hooks(f"Salesforce {verb} {contract.object}")
         until = datetime.now(UTC) - timedelta(seconds=self.settle_seconds)
         soql = self.soql(contract, state, until)
         for page in self.client.paginate(path, params={"q": soql}, hooks=hooks):

@@ -25,12 +25,9 @@ from dlt.sources.helpers.rest_client.paginators import BaseReferencePaginator
 
 from dagster_project.lib.connectors.commit import ApiBatch, project
 from dagster_project.lib.connectors.http import (
-    Redactor,
-    RequestCounter,
+    ApiConnector,
     RetryPolicy,
-    api_client,
     bearer,
-    error_hook,
 )
 from dagster_project.lib.landing.contracts import Contract
 
@@ -75,7 +72,7 @@ class StripePaginator(BaseReferencePaginator):
 
 
 @dataclass
-class StripeConnector:
+class StripeConnector(ApiConnector):
     api_key: str
     base_url: str = "https://api.stripe.com"
     page_size: int = 100
@@ -83,16 +80,13 @@ class StripeConnector:
     settle_seconds: int = 300  # (see batches)
 
     def __post_init__(self) -> None:
-        self.redact = Redactor()
-        self.redact.add(self.api_key)
-        self.counter = RequestCounter()
-        self.client = api_client(
-            self.base_url.rstrip("/"),
+        self.connect(
+            self.base_url,
+            (self.api_key,),
+            self.retry,
             auth=bearer(self.api_key),
             headers={"Stripe-Version": API_VERSION},
             paginator=StripePaginator(),
-            retry=self.retry,
-            counter=self.counter,
         )
 
     @staticmethod
@@ -101,9 +95,7 @@ class StripeConnector:
 
     def batches(self, contract: Contract, state: dict[str, Any]) -> Iterator[ApiBatch]:
         obj = contract.object
-        hooks = {
-            "response": [self.counter.hook, error_hook(self.redact, f"Stripe {ENDPOINTS[obj]}")]
-        }
+        hooks = self.hooks(f"Stripe {ENDPOINTS[obj]}")
         # Stripe sets ``created`` when a request starts; the object is visible when it ends: a
         # run lists (and reads events) only up to ``settle_seconds`` ago, the next run goes on
         # from there, so nothing still being written is passed over
