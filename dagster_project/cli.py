@@ -92,6 +92,25 @@ def _summary(settings: Settings) -> None:
     )
 
 
+def _push_summary(settings: Settings) -> None:
+    """What the write-back pushed (or, as a dry-run, wrote to files) in this run."""
+    import duckdb
+
+    from dagster_project.lib.connectors.push_state import last_push
+
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        rows = last_push(con)
+    if not rows:
+        return
+    print("\nwrite-back: records / conversions to send, sent, accepted, refused, too old")
+    for r in rows:
+        print(
+            f"  {r['target']:<12} {r['object']:<15} {r['mode']:<8} {r['rows_pending']:>7,} "
+            f"{r['rows_sent']:>7,} {r['rows_succeeded']:>7,} {r['rows_failed']:>5,} "
+            f"{r['rows_expired']:>7,}"
+        )
+
+
 def dagster_home(settings: Settings) -> Path:
     """The Dagster instance folder of ``rjw``: ``DAGSTER_HOME`` if set, else ``dagster_home/``
     beside the warehouse (``data/dagster_home``), with the production instance settings."""
@@ -215,6 +234,7 @@ def _night(args: argparse.Namespace, settings: Settings, generated: bool, standi
     print(f"dbt output: {log}")
     failed = [e.step_key for e in result.all_events if e.is_step_failure]
     _summary(settings)
+    _push_summary(settings)
     status = "succeeded" if result.success else f"FAILED (steps: {', '.join(failed)})"
     print(f"\npipeline {status} in {seconds:.1f} s (run {result.run_id})")
     if standins is not None:
@@ -254,6 +274,7 @@ def _print_outputs(settings: Settings) -> None:
         ("revenue report", settings.reports / REPORT_FILE),
         ("quality report", settings.reports / REPORT_NAME),
         ("analysts' snapshot (read-only DuckDB)", settings.serving / SNAPSHOT_FILE),
+        ("write-back payloads (Salesforce, ad platforms)", settings.writeback),
     ]:
         if path.exists():
             print(f"{label}: {path}")
@@ -276,7 +297,9 @@ def _freshness_as_of_sample(settings: Settings, args: argparse.Namespace) -> Set
         return settings
     as_of = datetime.fromisoformat(f"{summary['config']['end']}T14:00:00+00:00")
     print(f"sample data: freshness measured as of its last export, {as_of.isoformat()}")
-    return replace(settings, quality=replace(settings.quality, freshness_as_of=as_of))
+    # and the ad platforms' age limits on conversions, as if the push ran that day
+    push = settings.push if settings.push.as_of else replace(settings.push, as_of=as_of.isoformat())
+    return replace(settings, quality=replace(settings.quality, freshness_as_of=as_of), push=push)
 
 
 def _ui(settings: Settings) -> int:

@@ -8,6 +8,7 @@ from dagster_project.defs.resources import SETTINGS, build_resources
 from dagster_project.defs.serving.postgres import postgres_marts
 from dagster_project.defs.serving.report import revenue_report
 from dagster_project.defs.serving.snapshot import duckdb_snapshot
+from dagster_project.defs.serving.writeback import build_writeback_assets
 from dagster_project.defs.sources import ads, billing, crm
 from dagster_project.defs.sources.api import build_extracts
 from dagster_project.defs.sources.extract import build_load_audit
@@ -20,7 +21,7 @@ extracts = [*crm.assets, *ads.assets, *billing.assets]  # (every system from fil
 
 def build_assets(settings: Settings = SETTINGS) -> list[dg.AssetsDefinition]:
     """extract (files or API, per system) -> load audit -> dbt (with the data-driven attribution
-    Python model) -> publish and report."""
+    Python model) -> publish, write back to the CRM and the ad platforms, and report."""
     sourced = [
         asset
         for system in ("crm", "ads", "billing")
@@ -32,6 +33,7 @@ def build_assets(settings: Settings = SETTINGS) -> list[dg.AssetsDefinition]:
         dbt_models,
         duckdb_snapshot,
         postgres_marts,
+        *build_writeback_assets(settings.push),
         revenue_report,
     ]
 

@@ -15,6 +15,7 @@ from dagster_project.defs.resources import (
     QualityGate,
     ReportsFolder,
     ServingTarget,
+    WriteBack,
     dbt_cli,
     prepare_dbt_manifest,
     warehouse_resource,
@@ -74,6 +75,8 @@ def resources_for(
         "serving": ServingTarget(root=str(serving or warehouse.parent / "serving")),
         "postgres": PostgresTarget(),
         "alerts": AlertWebhook(),
+        # the write-back as a dry-run (payload files beside the warehouse), clock at the sample's end
+        "writeback": WriteBack(root=str(warehouse.parent / "writeback"), as_of=freshness_as_of),
     }
 
 

@@ -191,6 +191,71 @@ class SourceApi(dg.ConfigurableResource):
         }[self.api]
         return cls(**args, window=window, retry=retry)
 
+    def push_client(self, targets: dict[str, str], poll_seconds: float = 2.0):  # noqa: ANN201
+        """The write-back's client for this API: the Bulk API 2.0 for Salesforce, the
+        conversions sender for an ad platform (``targets``: its conversion action, pixel or
+        rule ids)."""
+        from dagster_project.lib.connectors.config import SECRETS
+        from dagster_project.lib.connectors.conversions import ConversionSender
+        from dagster_project.lib.connectors.http import RetryPolicy
+        from dagster_project.lib.connectors.salesforce_bulk import SalesforceBulk
+
+        retry = RetryPolicy(max_attempts=self.max_attempts, backoff_factor=self.backoff_seconds)
+        creds = {arg: getattr(self, arg) for _, arg, _ in SECRETS[self.api] if getattr(self, arg)}
+        plain = {k: v for k, v in self.plain.items() if v}
+        if self.api == "salesforce":
+            instance = plain["instance_url"]
+            return SalesforceBulk(
+                instance_url=instance,
+                token_url=plain.get("token_url") or instance.rstrip("/") + "/services/oauth2/token",
+                retry=retry,
+                poll_seconds=poll_seconds,
+                **creds,
+            )
+        extra: dict[str, str | None] = {}
+        if self.api == "google_ads":
+            targets = {**targets, "customer_id": plain["customer_id"]}
+            extra = {
+                "login_customer_id": plain.get("login_customer_id"),
+                "token_url": plain.get("token_url") or "https://oauth2.googleapis.com/token",
+            }
+        if self.api == "meta_ads":
+            extra = {"pixel_id": targets.get("pixel_id")}
+        return ConversionSender(
+            platform=self.api,
+            base_url=plain["base_url"],
+            targets=targets,
+            retry=retry,
+            **{k: v for k, v in extra.items() if v},
+            **creds,
+        )
+
+
+class WriteBack(dg.ConfigurableResource):
+    """The write-back: per target (``salesforce``, ``google_ads``, ``meta_ads``,
+    ``linkedin_ads``) ``dry_run``, ``live`` or ``off``; where every push's payload files go;
+    the ad platforms' conversion targets; the Bulk API's job size and polling; and the clock the
+    platforms' age limits are measured on (``as_of``, ISO 8601; unset: now)."""
+
+    root: str
+    modes: dict[str, str] = {}
+    targets: dict[str, dict[str, str]] = {}
+    max_records_per_job: int = 10_000
+    poll_seconds: float = 2.0
+    as_of: str | None = None
+
+    @property
+    def path(self) -> Path:
+        return Path(self.root)
+
+    def mode(self, target: str) -> str:
+        return self.modes.get(target, "dry_run")
+
+    def now(self) -> datetime:
+        from datetime import UTC
+
+        return datetime.fromisoformat(self.as_of) if self.as_of else datetime.now(UTC)
+
 
 # The dbt installed beside this interpreter, so an un-activated virtualenv works too.
 DBT_EXECUTABLE = (
@@ -304,16 +369,25 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             timeout_seconds=settings.alert_timeout_seconds,
             dagster_url=settings.dagster_url,
         ),
+        "writeback": WriteBack(
+            root=str(settings.writeback),
+            modes=dict(settings.push.modes),
+            targets={k: dict(v) for k, v in settings.push.targets.items()},
+            max_records_per_job=settings.push.max_records_per_job,
+            poll_seconds=settings.push.poll_seconds,
+            as_of=settings.push.as_of,
+        ),
         **api_resources(settings),
     }
 
 
 def api_resources(settings: Settings) -> dict[str, SourceApi]:
-    """A ``SourceApi`` per API the source modes read from (none while every system is files)."""
+    """A ``SourceApi`` per API the source modes read from or the write-back pushes to live
+    (none while every system is files and every push a dry-run)."""
     from dagster_project.lib.connectors.config import SECRETS
 
     out = {}
-    for api in settings.api.apis_in_use:
+    for api in sorted({*settings.api.apis_in_use, *settings.push.live}):
         credentials = {
             arg: settings.api_credentials.get(name) or _secret(name, settings)
             for name, arg, _ in SECRETS[api]

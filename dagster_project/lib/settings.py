@@ -18,6 +18,8 @@ from pathlib import Path
 
 from dagster_project.lib.connectors.config import SECRET_ENVS as API_SECRET_ENVS
 from dagster_project.lib.connectors.config import ApiSettings
+from dagster_project.lib.connectors.push_config import DIR_ENV as PUSH_DIR_ENV
+from dagster_project.lib.connectors.push_config import PushSettings
 from dagster_project.lib.env import SettingsError
 from dagster_project.lib.env import flag as _flag
 from dagster_project.lib.env import number as _number
@@ -89,6 +91,8 @@ class Settings:
     landing: Path = REPO_ROOT / "data" / "landing"
     reports: Path = REPO_ROOT / "data" / "reports"
     serving: Path = REPO_ROOT / "data" / "serving"
+    # the write-back's payload files (every push; what a dry-run would have sent)
+    writeback: Path = REPO_ROOT / "data" / "writeback"
     dagster_home: Path | None = None  # None: ``rjw`` uses data/dagster_home
     snapshot_pii_mode: str = "none"  # analysts are internal
     postgres_pii_mode: str = "hash"
@@ -110,6 +114,8 @@ class Settings:
     secrets_set: frozenset[str] = frozenset()
     # which source systems come from their APIs, and the APIs' accounts and addresses
     api: ApiSettings = field(default_factory=ApiSettings)
+    # write-back to Salesforce and offline conversions: dry_run / live / off per target
+    push: PushSettings = field(default_factory=PushSettings)
     # credential values handed over in-process instead of the environment: only the local API
     # stand-ins' test credentials (``rjw run --api-standins``); real ones are EnvVar
     api_credentials: dict[str, str] = field(default_factory=dict)
@@ -130,6 +136,7 @@ class Settings:
             landing=_path(env, LANDING_ENV, cls.landing),
             reports=_path(env, REPORTS_ENV, cls.reports),
             serving=_path(env, SERVING_ENV, cls.serving),
+            writeback=_path(env, PUSH_DIR_ENV, cls.writeback),
             dagster_home=Path(home) if home else None,
             snapshot_pii_mode=_pii_mode(env, SNAPSHOT_PII_ENV, "none"),
             postgres_pii_mode=_pii_mode(env, PII_MODE_ENV, "hash"),
@@ -147,4 +154,5 @@ class Settings:
             quality=QualitySettings.from_env(env),
             secrets_set=secrets_set,
             api=ApiSettings.from_env(env, secrets_set),
+            push=PushSettings.from_env(env, secrets_set),
         )

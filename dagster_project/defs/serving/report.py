@@ -8,6 +8,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from dagster_project.defs.resources import WAREHOUSE_POOL, ReportsFolder
+from dagster_project.defs.serving.writeback import CONVERSIONS_KEY, CRM_KEY
 from dagster_project.lib.files import write_atomically
 from dagster_project.lib.html.revenue_report import REPORT_FILE, display, render_report
 from dagster_project.lib.serving.report_data import MARTS, read_report_data
@@ -22,7 +23,8 @@ class RevenueReportConfig(dg.Config):
 @dg.asset(
     key=["reports", "revenue_report"],
     pool=WAREHOUSE_POOL,
-    deps=[dg.AssetKey(m) for m in MARTS],
+    # (after the write-back: the report shows what last night pushed)
+    deps=[*(dg.AssetKey(m) for m in MARTS), CRM_KEY, CONVERSIONS_KEY],
     group_name="reports",
     kinds={"html"},
     description="A self-contained HTML page (no network needed to view it) with the headline "
