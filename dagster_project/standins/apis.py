@@ -1,7 +1,7 @@
 """The five stand-in APIs' answers, in their published shapes (see ``server`` for the servers):
 Salesforce REST, Stripe, Google Ads, Meta Graph and LinkedIn Rest.li. Each route takes the
 stand-ins, the method, the split URL, the body and the headers, and returns the status, the JSON
-payload and extra headers."""
+payload and extra headers. Write-back paths go to ``push`` (after the route's auth checks)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, unquote, urlencode
 
 from dagster_project.lib.connectors.salesforce import API_VERSION as SF_VERSION
 from dagster_project.lib.connectors.salesforce import SOBJECTS
+from dagster_project.standins import bulk, push
 
 if TYPE_CHECKING:
     from dagster_project.standins.server import StandIns
@@ -147,6 +148,8 @@ def _salesforce(standins: StandIns, method: str, parts: Any, body: str, headers:
             {},
         )
     base = f"/services/data/{SF_VERSION}/"
+    if path.startswith(base + "jobs/ingest"):
+        return bulk.salesforce_bulk(standins, method, parts, body, headers)
     if path.startswith(base + "query/"):
         locator, _, offset = path.rsplit("/", 1)[1].rpartition("-")
         rows = standins.locators.get(locator)
@@ -366,6 +369,8 @@ def _google(standins: StandIns, method: str, parts: Any, body: str, headers: Any
             code=403, status="PERMISSION_DENIED", message="The developer token is not valid."
         )
         return 403, status, {}
+    if parts.path.endswith(":uploadClickConversions"):
+        return push.google_upload(standins, method, parts, body, headers)
     found = re.match(r"^/v\d+/customers/(\d+)/googleAds:search$", parts.path)
     if method != "POST" or not found:
         return 404, {"error": {"code": 404, "message": "Not found", "status": "NOT_FOUND"}}, {}
@@ -433,6 +438,8 @@ def _meta_value(value: Any) -> Any:
 
 
 def _meta(standins: StandIns, method: str, parts: Any, body: str, headers: Any):
+    if re.match(r"^/v[\d.]+/[^/]+/events$", parts.path):  # (its token may be in the body)
+        return push.meta_events(standins, method, parts, body, headers)
     params = _params(parts)
     token = (headers.get("Authorization") or "").removeprefix("Bearer ").strip()
     token = token or params.get("access_token", [""])[0]
@@ -517,6 +524,8 @@ def _linkedin(standins: StandIns, method: str, parts: Any, body: str, headers: A
             },
             {},
         )
+    if parts.path == "/rest/conversionEvents":
+        return push.linkedin_conversions(standins, method, parts, body, headers)
     params = _params(parts)
     with standins.world.lock:
         campaigns = list(standins.world.records["linkedin_ads_campaigns"])

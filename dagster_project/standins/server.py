@@ -6,6 +6,10 @@ strings, zero metrics omitted as proto3 JSON does), Meta Graph (``data``/``pagin
 as strings) and LinkedIn (``elements``/``metadata.nextPageToken``, Rest.li 2.0 parameters,
 ``LinkedIn-Version`` required).
 
+The same servers take the warehouse's write-back (``push``: Salesforce Bulk API 2.0 ingest,
+Google Ads click conversion upload, Meta and LinkedIn Conversions APIs); their state (the org's
+field values, the jobs, the conversions received, the clock) lives here.
+
 Tests script faults (``fail``: a status, a ``Retry-After``, a body, after some requests) and
 expire tokens (``expire_tokens``); every request is logged (``requests``) with what it returned.
 """
@@ -18,12 +22,14 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from dagster_project.standins.apis import APIS, CREDENTIALS, ROUTES, _json
+from dagster_project.standins.push import PLATFORMS, load_clicks
 from dagster_project.standins.world import SampleWorld
 
 
@@ -63,12 +69,25 @@ class StandIns:
         self.tokens: dict[str, set[str]] = {api: set() for api in APIS}
         self.tokens_issued: Counter = Counter()
         self.locators: dict[str, tuple] = {}  # open Salesforce queries by locator
+        # the write side (push.py): the clock that dates jobs and ages events, the org's values
+        # of the pushed custom fields ((sObject, Id) -> {field: value}), the Bulk jobs and the
+        # conversions each platform received; scripted failures
+        self.now = datetime.now(UTC)
+        self.crm_values: dict[tuple[str, str], dict[str, Any]] = {}
+        self.bulk_jobs: dict[str, dict[str, Any]] = {}
+        self.bulk_polls_in_progress = 1  # Get Job Info answers InProgress this many times
+        self.bulk_fail_once: dict[str, str] = {}  # record Id -> its error in the next job
+        self.bulk_fail_job_after: int | None = None  # the next job fails after this many rows
+        self.conversions: dict[str, list[dict[str, Any]]] = {p: [] for p in PLATFORMS}
+        self.google_fail_once: set[str] = set()  # gclids answered with a transient error once
         self._servers: dict[str, ThreadingHTTPServer] = {}
         self._lock = threading.Lock()
 
     @classmethod
     def from_landing(cls, landing: Path, **kwargs: Any) -> StandIns:
-        return cls(SampleWorld.from_landing(landing), **kwargs)
+        world = SampleWorld.from_landing(landing)
+        load_clicks(world, landing)  # Google knows its clicks: conversion uploads check gclids
+        return cls(world, **kwargs)
 
     # ------------------------------------------------------------------------------- lifecycle
     def start(self) -> StandIns:
@@ -143,6 +162,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         self._serve("POST")
 
+    def do_PUT(self) -> None:  # noqa: N802
+        self._serve("PUT")
+
+    def do_PATCH(self) -> None:  # noqa: N802
+        self._serve("PATCH")
+
     def _serve(self, method: str) -> None:
         standins: StandIns = self.server.standins  # type: ignore[attr-defined]
         api: str = self.server.api  # type: ignore[attr-defined]
@@ -159,20 +184,29 @@ class _Handler(BaseHTTPRequestHandler):
                 status, payload, headers = ROUTES[api](standins, method, parts, body, self.headers)
             except Exception as exc:  # a bug in the stand-in shows as a 500 with its reason
                 status, payload, headers = 500, {"error": repr(exc)}, {}
+        headers = dict(headers or {})
+        # a route may answer another type (Bulk results are CSV) or nothing (201 Created)
+        kind = headers.pop("Content-Type", "application/json")
         if isinstance(payload, dict):
-            entry.returned = len(
+            rows = (
                 payload.get("records")
                 or payload.get("data")
                 or payload.get("results")
                 or payload.get("elements")
                 or []
             )
+            entry.returned = len([r for r in rows if r != {}]) + payload.get("events_received", 0)
+        elif isinstance(payload, str) and kind.startswith("text/csv"):
+            entry.returned = max(0, len(payload.splitlines()) - 1)
         entry.status = status
         raw = (payload if isinstance(payload, str) else json.dumps(payload, default=_json)).encode()
+        if payload is None and fault is None:
+            raw = b""
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        if raw:
+            self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(raw)))
-        for key, value in (headers or {}).items():
+        for key, value in headers.items():
             self.send_header(key, value)
         self.end_headers()
         self.wfile.write(raw)
