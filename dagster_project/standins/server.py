@@ -215,7 +215,7 @@ class _Handler(BaseHTTPRequestHandler):
 def standin_settings(settings: Any, standins: StandIns) -> Any:
     """``settings`` with every system in api mode, reading the stand-ins with their test
     credentials (handed over in-process, not through the environment) from the first day of the
-    sample's ad metrics; retries back off briefly."""
+    sample's ad metrics, and every write-back target live to them; retries back off briefly."""
     from dataclasses import replace
 
     from dagster_project.lib.connectors.config import SECRETS
@@ -252,7 +252,29 @@ def standin_settings(settings: Any, standins: StandIns) -> Any:
         ads_start_date=min(days) if days else None,
         backoff_seconds=0.2,
     )
-    return replace(settings, api=api, api_credentials=credentials)
+    # the write-back goes live to the stand-ins, to their test conversion destinations
+    from dagster_project.standins.push import (
+        GOOGLE_CONVERSION_ACTION_ID,
+        LINKEDIN_CONVERSION_ID,
+        META_PIXEL_ID,
+    )
+
+    push = replace(
+        settings.push,
+        modes=dict.fromkeys(settings.push.modes, "live"),
+        targets={
+            "salesforce": {},
+            "google_ads": dict.fromkeys(
+                ("qualified_lead", "won_deal"), GOOGLE_CONVERSION_ACTION_ID
+            ),
+            "meta_ads": {"pixel_id": META_PIXEL_ID},
+            "linkedin_ads": dict.fromkeys(("qualified_lead", "won_deal"), LINKEDIN_CONVERSION_ID),
+        },
+        poll_seconds=0.2,
+    )
+    if push.as_of:  # the platforms' clocks agree with the push's
+        standins.now = datetime.fromisoformat(push.as_of)
+    return replace(settings, api=api, api_credentials=credentials, push=push)
 
 
 def request_summary(requests: list[Logged]) -> dict[str, dict[str, int]]:

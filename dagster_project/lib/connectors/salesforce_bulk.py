@@ -116,7 +116,10 @@ class SalesforceBulk(ApiConnector):
 
     def results(self, job_id: str, kind: str) -> list[dict[str, str]]:
         """``successfulResults``, ``failedResults`` or ``unprocessedrecords`` as dict rows."""
-        text = self._call(f"Bulk API {kind} {job_id}", f"{self.base}/{job_id}/{kind}/").text
+        response = self._call(f"Bulk API {kind} {job_id}", f"{self.base}/{job_id}/{kind}/")
+        # UTF-8 (the Bulk API's encoding), whatever the Content-Type says: requests would read a
+        # text/csv answer without charset as ISO-8859-1
+        text = response.content.decode("utf-8-sig")
         return list(csv.DictReader(io.StringIO(text))) if text.strip() else []
 
     def collect(self, job_id: str) -> JobResult:
