@@ -11,6 +11,7 @@ an unreachable proxy, so any attempt to fetch something from the network fails l
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
@@ -616,3 +617,31 @@ def test_empty_marts_give_a_report_of_zeros_not_an_error(report, tmp_path):
     facts = render_in_browser(page)
     _assert_renders_cleanly(facts)
     assert facts["kpis"]["pipeline"] == "n/a"
+
+
+def test_loop_section_shows_surges_the_call_list_recycling_and_the_last_push(report):
+    page = report["path"].read_text()
+    loop = page[page.index('<section id="loop">') :]
+    summary = re.search(r'id="loop-summary">(.*?)</p>', loop, re.S)[1]
+    summary = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", summary))
+    with duckdb.connect(str(report["warehouse"]), read_only=True) as con:
+        surging, on_it = con.execute(
+            "select count(*) filter (where is_surging), "
+            "count(*) filter (where is_surging and is_sales_on_it) "
+            "from marts.account_engagement where is_current_week"
+        ).fetchone()
+        calls = con.execute("select account_name from marts.accounts_to_call").fetchall()
+        recycled = con.execute("select count(*) from marts.nurture_leads").fetchone()[0]
+        pending = con.execute(
+            "select rows_pending from writeback.push_runs where target = 'salesforce' "
+            "and object = 'Account' order by finished_at desc limit 1"
+        ).fetchone()[0]
+    assert f" {surging} surging accounts, sales on {on_it} of them" in summary
+    assert f" {len(calls)} to call today" in summary
+    for (name,) in calls[:25]:
+        assert f"<td>{html.escape(name)}</td>" in loop
+    assert f"Recycled to marketing: {recycled:,} leads" in loop and recycled > 0
+    # the last push (a dry-run in the session night): Account with its records to send
+    assert re.search(
+        rf"<td>salesforce</td><td>Account</td><td>dry-run</td><td>{pending:,}</td>", loop
+    )

@@ -357,6 +357,64 @@ def _coverage(data: ReportData) -> list[dict[str, str]]:
     return items
 
 
+def _loop(data: ReportData) -> dict[str, Any] | None:
+    """Surges and follow-up, the call list, the recycle list and what the write-back pushed."""
+    loop = data.loop
+    if loop is None:
+        return None
+    calls = Table(
+        ["#", "account", "owner", "score", "baseline", "surging since", "engaged people",
+         "last touch", "last sales touch"],
+        [
+            [
+                str(c.rank), c.account, c.owner or "n/a", f"{c.score:,.1f}", f"{c.baseline:,.1f}",
+                _day(c.surge_since),
+                f"{c.engaged_people:,}" + (f" ({c.titles})" if c.titles else ""),
+                c.last_touch or "n/a", _day(c.last_sales_touch),
+            ]
+            for c in loop.calls
+        ],
+        f"Call today: {loop.call_today:,} accounts"
+        + (f" (first {len(loop.calls)})" if loop.call_today > len(loop.calls) else ""),
+    )  # fmt: skip
+    labels = {
+        "sla_missed": "MQL never followed up within the SLA",
+        "disqualified_timing": "disqualified by sales: timing",
+        "disqualified_no_response": "disqualified by sales: no response",
+    }
+    nurture = Table(
+        ["reason", "leads"],
+        [[labels.get(k, k), f"{v:,}"] for k, v in loop.nurture.items()],
+        f"Recycled to marketing: {sum(loop.nurture.values()):,} leads",
+    )
+    pushes = Table(
+        ["target", "object", "mode", "to send", "sent", "accepted", "refused", "unprocessed",
+         "too old", "when"],
+        [
+            [
+                p["target"], p["object"], p["mode"].replace("_", "-"), f"{p['rows_pending']:,}",
+                f"{p['rows_sent']:,}", f"{p['rows_succeeded']:,}", f"{p['rows_failed']:,}",
+                f"{p['rows_unprocessed']:,}", f"{p['rows_expired']:,}",
+                p["finished_at"].strftime("%Y-%m-%d %H:%M") if p["finished_at"] else "n/a",
+            ]
+            for p in loop.pushes
+        ],
+        "Last push per target",
+    )  # fmt: skip
+    return {
+        "week": _day(loop.week),
+        "surging": f"{loop.surging:,}",
+        "sales_on_it": f"{loop.sales_on_it:,}",
+        "followed_up": f"{loop.followed_up_since_surge:,}",
+        "not_followed_up": f"{loop.surging - loop.followed_up_since_surge:,}",
+        "call_today": f"{loop.call_today:,}",
+        "calls": calls,
+        "nurture": nurture,
+        "pushes": pushes,
+        "pushed": bool(loop.pushes),
+    }
+
+
 def report_context(data: ReportData) -> dict[str, Any]:
     """Everything the template prints, prepared from ``data`` (pure)."""
     return {
@@ -367,6 +425,7 @@ def report_context(data: ReportData) -> dict[str, Any]:
         "sla": _sla(data),
         "quality": _quality(data),
         "coverage": _coverage(data),
+        "loop": _loop(data),
         "run_id": data.run_id,
     }
 

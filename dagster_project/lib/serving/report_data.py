@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from dagster_project.lib.serving.loop_data import LOOP_MARTS, Loop, read_loop
+
 # the dbt marts the report reads (asset keys are the dbt model names)
 MARTS = (
     "funnel_conversion",
@@ -21,6 +23,7 @@ MARTS = (
     "marketing_return_by_channel",
     "customer_revenue",
     "attribution_coverage",
+    *LOOP_MARTS,
 )
 # hours from MQL to first sales activity: bin edges of the speed-to-lead histogram (the SLA
 # target is added as an edge); uneven on purpose, most follow-ups happen in the first hours
@@ -128,6 +131,7 @@ class ReportData:
     spend_to: date | None
     as_of: datetime | None
     coverage: list[Coverage] = field(default_factory=list)
+    loop: Loop | None = None
     run_id: str = ""
 
 
@@ -466,4 +470,5 @@ def _read(con, comparison_model: str, generated_at: datetime) -> ReportData:
         spend_to=spend_to,
         as_of=as_of,
         coverage=coverage,
+        loop=read_loop(con),
     )
