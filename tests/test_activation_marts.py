@@ -5,7 +5,7 @@ the CRM write-back rows and the offline conversions checked against their source
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import duckdb
@@ -195,16 +195,29 @@ def test_nurture_reasons_follow_the_crm_and_the_handoffs(con):
             "where handoff_status = 'never_followed_up'"
         ).fetchall()
     }
+    # a disqualified lead is nurtured since the last sales activity with its person (else its
+    # MQL date, else its creation): never its last-modified time, which the push itself moves
+    last_sales = dict(
+        con.execute(
+            "select l.record_id, max(t.touched_at) from intermediate.int_person_records_linked l "
+            "join marts.touchpoints t on t.person_key = l.person_key and t.touch_category = 'sales' "
+            "where l.record_type = 'lead' group by l.record_id"
+        ).fetchall()
+    )
+
+    def dropped(lead: dict) -> date:
+        return (last_sales.get(lead["lead_id"]) or lead["mql_at"] or lead["created_at"]).date()
+
     expected = {}
     for lead in leads:
         reason = None
         if lead["lead_status"] == "Unqualified" and lead["disqualification_reason"] == "Timing":
-            reason, since = "disqualified_timing", lead["updated_at"].date()
+            reason, since = "disqualified_timing", dropped(lead)
         elif (
             lead["lead_status"] == "Unqualified"
             and lead["disqualification_reason"] == "No Response"
         ):
-            reason, since = "disqualified_no_response", lead["updated_at"].date()
+            reason, since = "disqualified_no_response", dropped(lead)
         elif lead["lead_id"] in missed:
             reason, since = "sla_missed", missed[lead["lead_id"]].date()
         if reason:

@@ -335,3 +335,37 @@ def test_the_night_writes_dry_run_payloads_and_records_what_they_hold(loaded):
     assert len(rows) - 1 == account[3] == expected
     assert con.execute("select count(*) from writeback.crm_values").fetchone() == (0,)
     con.close()
+
+
+def test_a_job_salesforce_no_longer_has_does_not_block_the_push(standins, warehouse, tmp_path):
+    """Salesforce deletes ingest jobs after seven days: a job left uncollected that long is
+    marked lost (its values, never confirmed, are sent again) and the push goes on."""
+    push_crm(warehouse, None, tmp_path, "dry", **QUIET)  # (creates the state tables)
+    warehouse.execute(
+        "insert into writeback.crm_jobs values ('750000000000AbCIAO', 'old', 'Account', "
+        "now()::timestamp - interval 9 day, 'Open', false)"
+    )
+    counts = by_object(push_crm(warehouse, bulk(standins), tmp_path, "p1", **QUIET))
+    assert counts["Account"].rows_sent == counts["Account"].rows_succeeded > 0
+    assert warehouse.execute(
+        "select state, is_collected from writeback.crm_jobs where job_id = '750000000000AbCIAO'"
+    ).fetchone() == ("Lost", True)
+
+
+def test_a_qualified_lead_whose_key_changes_is_not_sent_again(standins, warehouse, tmp_path):
+    """The key names the person's earliest lead; a lead merge in the CRM can change it. The same
+    click (or email) already sent is the same conversion."""
+    now = _clock(warehouse)
+    standins.now = _aware(now)
+    google = sender(standins, "google_ads")
+    first = push_conversions(warehouse, "google_ads", google, {}, tmp_path, "p1", now, **QUIET)
+    sent = sum(c.rows_succeeded for c in first)
+    assert sent > 0
+    warehouse.execute(
+        "update marts.ad_conversions set conversion_key = conversion_key || '-merged', "
+        "lead_id = lead_id || '-merged' where platform = 'google_ads' "
+        "and conversion_type = 'qualified_lead'"
+    )
+    again = push_conversions(warehouse, "google_ads", google, {}, tmp_path, "p2", now, **QUIET)
+    assert sum(c.rows_sent for c in again) == 0
+    assert len(standins.conversions["google_ads"]) == sent

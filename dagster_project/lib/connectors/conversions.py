@@ -47,7 +47,8 @@ CONVERSION_TYPES = ("qualified_lead", "won_deal")
 MAX_AGE_DAYS = {"google_ads": 90, "meta_ads": 7, "linkedin_ads": 90}
 BATCH_SIZE = {"google_ads": 2000, "meta_ads": 1000, "linkedin_ads": 5000}
 META_EVENT_NAMES = {"qualified_lead": "Lead", "won_deal": "Purchase"}
-GOOGLE_DUPLICATE = "CLICK_CONVERSION_ALREADY_EXISTS"
+# Google's answers to a conversion it already has (the same click and time, or the same orderId)
+GOOGLE_DUPLICATE = ("CLICK_CONVERSION_ALREADY_EXISTS", "ORDER_ID_ALREADY_IN_USE")
 
 
 def normalise_email(email: str, platform: str) -> str:
@@ -263,13 +264,15 @@ class ConversionSender(ApiConnector):
                 )
                 codes = list((error.get("errorCode") or {}).values())
                 text = f"{codes[0] if codes else 'ERROR'}: {error.get('message', '')}"
-                failed.setdefault(int(index or 0), []).append(text)
+                # an error located at no conversion concerns them all
+                for i in range(len(batch)) if index is None else [int(index)]:
+                    failed.setdefault(i, []).append(text)
         out = []
         for i, c in enumerate(batch):
             errors = failed.get(i)
             if not errors:
                 out.append(Outcome(c.conversion_key, "sent"))
-            elif all(e.startswith(GOOGLE_DUPLICATE) for e in errors):
+            elif all(e.startswith(GOOGLE_DUPLICATE) for e in errors):  # (already there)
                 out.append(Outcome(c.conversion_key, "sent", "already uploaded"))
             else:
                 out.append(Outcome(c.conversion_key, "failed", "; ".join(errors)))

@@ -38,6 +38,7 @@ from dagster_project.lib.connectors.conversions import (
     Outcome,
     request_body,
 )
+from dagster_project.lib.connectors.http import ConnectorError
 from dagster_project.lib.connectors.push_fields import PUSH_OBJECTS, PushField, PushObject
 from dagster_project.lib.connectors.salesforce_bulk import JobResult, SalesforceBulk
 
@@ -55,7 +56,7 @@ create table if not exists {SCHEMA}.crm_jobs (
     state varchar, is_collected boolean);
 create table if not exists {SCHEMA}.conversions_sent (
     conversion_key varchar primary key, platform varchar, status varchar, detail varchar,
-    sent_at timestamp, push_id varchar);
+    sent_at timestamp, push_id varchar, conversion_type varchar, identity varchar);
 create table if not exists {SCHEMA}.push_runs (
     push_id varchar, target varchar, object varchar, mode varchar, started_at timestamp,
     finished_at timestamp, rows_pending bigint, rows_sent bigint, rows_succeeded bigint,
@@ -212,6 +213,9 @@ def apply_job(
         for name, value in row.items():
             if name.startswith("sf__") or name == "Id" or value == "":
                 continue
+            # (a value is stored as the warehouse sends it: LF line endings, whatever the
+            # results file uses, so a briefing is not sent again for its line endings)
+            value = value.replace("\r\n", "\n")
             rows.append((sobject, record_id, name, None if value == NULL_VALUE else value))
     con.execute("begin transaction")
     try:
@@ -240,7 +244,9 @@ def apply_job(
         count.error = f"job {result.job_id} {result.state}: {result.error}"
 
 
-def collect_open_jobs(con: duckdb.DuckDBPyConnection, bulk: SalesforceBulk) -> list[PushCount]:
+def collect_open_jobs(
+    con: duckdb.DuckDBPyConnection, bulk: SalesforceBulk, push_id: str
+) -> list[PushCount]:
     """Jobs an earlier run created but never read (it died mid-job): read their results now,
     or abort a job still open (never uploaded or closed; its values are sent again)."""
     out = []
@@ -248,8 +254,20 @@ def collect_open_jobs(con: duckdb.DuckDBPyConnection, bulk: SalesforceBulk) -> l
         f"select job_id, sobject from {SCHEMA}.crm_jobs where not is_collected order by created_at"
     ).fetchall()
     for job_id, sobject in jobs:
-        info = bulk.info(job_id)
-        count = PushCount("salesforce", sobject, "live (earlier job)")
+        count = PushCount("salesforce", f"{sobject} (job {job_id})", "live (earlier job)")
+        try:
+            info = bulk.info(job_id)
+        except ConnectorError as exc:
+            if "HTTP 404" not in str(exc):
+                raise
+            # Salesforce deletes jobs after seven days: its results are lost, and its values,
+            # never confirmed, are sent again
+            con.execute(
+                f"update {SCHEMA}.crm_jobs set state = 'Lost', is_collected = true "
+                "where job_id = ?",
+                [job_id],
+            )
+            continue
         if info.get("state") == "Open":
             bulk._call(
                 f"Bulk API abort {job_id}",
@@ -263,7 +281,9 @@ def collect_open_jobs(con: duckdb.DuckDBPyConnection, bulk: SalesforceBulk) -> l
                 [job_id],
             )
             continue
+        started = _now()
         apply_job(con, sobject, bulk.collect(job_id), count)
+        record_run(con, push_id, started, count)
         out.append(count)
     return out
 
@@ -279,7 +299,7 @@ def push_crm(
     """Push every changed value of the three objects (``bulk`` None: dry-run, files only)."""
     ensure_state(con)
     mode = "dry_run" if bulk is None else "live"
-    counts = [] if bulk is None else collect_open_jobs(con, bulk)
+    counts = [] if bulk is None else collect_open_jobs(con, bulk, push_id)
     for obj in PUSH_OBJECTS:
         started = _now()
         count = PushCount("salesforce", obj.sobject, mode)
@@ -323,7 +343,9 @@ def push_crm(
 
 # ------------------------------------------------------------------------------ conversions
 def pending_conversions(con: duckdb.DuckDBPyConnection, platform: str) -> list[Conversion]:
-    """The platform's conversions not yet accepted (nor refused as too old)."""
+    """The platform's conversions not yet accepted (nor refused as too old). A qualified lead
+    is also taken as sent when one with the same click id (or, without one, email) was: its key
+    names the person's earliest lead, which a merge of leads in the CRM can change."""
     rows = con.execute(
         f"""
         select conversion_key, platform, conversion_type, occurred_at, value_amount, currency,
@@ -333,6 +355,12 @@ def pending_conversions(con: duckdb.DuckDBPyConnection, platform: str) -> list[C
             and not exists (
                 select 1 from {SCHEMA}.conversions_sent as s
                 where s.conversion_key = a.conversion_key
+                    or (
+                        a.conversion_type = 'qualified_lead'
+                        and s.platform = a.platform
+                        and s.conversion_type = a.conversion_type
+                        and s.identity = coalesce(a.click_id, a.email)
+                    )
             )
         order by occurred_at, conversion_key
         """,
@@ -350,12 +378,28 @@ def too_old(c: Conversion, now: datetime) -> bool:
 
 
 def _mark(
-    con: duckdb.DuckDBPyConnection, outcomes: list[tuple[str, str, str, str | None]], push_id: str
+    con: duckdb.DuckDBPyConnection,
+    conversions: dict[str, Conversion],
+    outcomes: list[tuple[str, str, str | None]],
+    push_id: str,
 ) -> None:
+    """Keep ``(conversion key, status, detail)`` with what identifies the conversion."""
     if outcomes:
         con.executemany(
-            f"insert or replace into {SCHEMA}.conversions_sent values (?, ?, ?, ?, ?, ?)",
-            [(*o, _now(), push_id) for o in outcomes],
+            f"insert or replace into {SCHEMA}.conversions_sent values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    key,
+                    conversions[key].platform,
+                    status,
+                    detail,
+                    _now(),
+                    push_id,
+                    conversions[key].conversion_type,
+                    conversions[key].click_id or conversions[key].email,
+                )
+                for key, status, detail in outcomes
+            ],
         )
 
 
@@ -384,20 +428,10 @@ def push_conversions(
         expired = [c for c in mine if too_old(c, now)]
         fresh = [c for c in mine if not too_old(c, now)]
         count.rows_pending, count.rows_expired = len(fresh), len(expired)
+        by_key = {c.conversion_key: c for c in mine}
         if sender is not None:
-            _mark(
-                con,
-                [
-                    (
-                        c.conversion_key,
-                        platform,
-                        "expired",
-                        f"older than {MAX_AGE_DAYS[platform]} days",
-                    )
-                    for c in expired
-                ],
-                push_id,
-            )
+            limit = f"older than {MAX_AGE_DAYS[platform]} days"
+            _mark(con, by_key, [(c.conversion_key, "expired", limit) for c in expired], push_id)
         size = BATCH_SIZE[platform]
         for n, start in enumerate(range(0, len(fresh), size), start=1):
             batch = fresh[start : start + size]
@@ -417,7 +451,7 @@ def push_conversions(
             count.rows_sent += len(batch)
             sent = [o for o in outcomes if o.status == "sent"]
             failed = [o for o in outcomes if o.status != "sent"]
-            _mark(con, [(o.conversion_key, platform, "sent", o.detail) for o in sent], push_id)
+            _mark(con, by_key, [(o.conversion_key, "sent", o.detail) for o in sent], push_id)
             count.rows_succeeded += len(sent)
             count.rows_failed += len(failed)
             count.failures += [(o.conversion_key, o.detail or "") for o in failed]

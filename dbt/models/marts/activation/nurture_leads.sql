@@ -5,8 +5,10 @@
     - sla_missed: an MQL nobody in sales followed up within the target (lead_handoffs
       handoff_status 'never_followed_up'); nurture since the day the target passed (sla_due_at);
     - disqualified_timing / disqualified_no_response: disqualified by sales (lead_status
-      'Unqualified') for 'Timing' or 'No Response'; nurture since the lead was last modified
-      (updated_at), the disqualification being its last change.
+      'Unqualified') for 'Timing' or 'No Response'; nurture since the last sales activity with
+      the person (else the MQL date, else the lead's creation). Not the lead's last-modified
+      time: every update moves it, the write-back's own included, so the date (and the push of
+      it) would change every night.
 
     A lead matching both takes the disqualification: sales did look at it in the end. Other
     disqualification reasons (no budget, not a fit, spam, ...) do not come back. The person's
@@ -40,6 +42,18 @@ handoffs as (
 
 ),
 
+last_sales_touches as (
+
+    select
+        person_key,
+        max(touched_at) as last_sales_touch_at
+    from {{ ref('touchpoints') }}
+    where touch_category = 'sales'
+        and person_key is not null
+    group by person_key
+
+),
+
 as_of as (
 
     select max(as_of_at) as as_of_at
@@ -52,6 +66,7 @@ reasons as (
     select
         leads.*,
         handoffs.sla_due_at,
+        last_sales_touches.last_sales_touch_at,
         case
             when leads.lead_status = 'Unqualified' and leads.disqualification_reason = 'Timing'
                 then 'disqualified_timing'
@@ -64,6 +79,10 @@ reasons as (
     from leads
     left join handoffs
         on leads.lead_id = handoffs.lead_id
+    left join links as lead_links
+        on leads.lead_id = lead_links.lead_id
+    left join last_sales_touches
+        on lead_links.person_key = last_sales_touches.person_key
 
 ),
 
@@ -73,7 +92,7 @@ nurtured as (
         *,
         case
             when nurture_reason = 'sla_missed' then cast(sla_due_at as date)
-            else cast(updated_at as date)
+            else cast(coalesce(last_sales_touch_at, mql_at, created_at) as date)
         end as nurture_since
     from reasons
     where nurture_reason is not null
