@@ -16,8 +16,8 @@
     - Last sales touch: of the deal's people for an opportunity, of the account's people for an
       account; days_since_last_sales_touch counts whole days to now (as_of_at).
     - briefing: the facts on one line each (newline-separated) for a CRM text field. It shows
-      dates, never "days since", so the text changes only when a fact does (and as the score
-      decays).
+      dates, never "days since", and not the score (it decays every night; it has a field of its
+      own), so the text changes only when a fact does and is pushed only then.
 -#}
 
 {%- set active_days = var('engagement_active_days') %}
@@ -319,19 +319,16 @@ final as (
         || 'Engaged contacts: '
         || coalesce(facts.engaged_contacts, 'none')
         || chr(10)
-        || 'Engagement score: '
-        || coalesce(
-            cast(round(facts.engagement_score, 1) as {{ dbt.type_string() }}),
-            'none in the last {{ var("engagement_window_days") }} days'
-        )
+        -- (no score line: the score decays every night and is a field of its own; a text
+        -- that changed every night would be written to the CRM every night)
         || case
             when facts.is_surging
                 then
-                    ', surging since '
+                    'Surging since '
                     || cast(facts.surge_started_on as {{ dbt.type_string() }})
+                    || chr(10)
             else ''
         end
-        || chr(10)
         || 'Last sales touch: '
         || coalesce(
             cast(cast(facts.last_sales_touch_at as date) as {{ dbt.type_string() }}), 'none'
