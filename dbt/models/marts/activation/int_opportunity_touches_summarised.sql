@@ -98,14 +98,7 @@ final as (
         -- strings
         first_touches.channel as first_touch_channel,
         first_touches.campaign_name as first_touch_campaign_name,
-        substring(
-            first_touches.channel
-            || coalesce(' · ' || first_touches.campaign_name, '')
-            || ' · '
-            || cast(cast(first_touches.touched_at as date) as {{ dbt.type_string() }}),
-            1,
-            255
-        ) as first_touch,
+        {{ touch_label('first_touches') }} as first_touch,
 
         -- timestamps
         first_touches.touched_at as first_touch_at,
