@@ -206,6 +206,14 @@ def _sf_process(standins: StandIns, job: dict[str, Any]) -> None:
         job["final"], job["errorMessage"], job["unprocessed"] = "Failed", problem, records
         return
     limit, standins.bulk_fail_job_after = standins.bulk_fail_job_after, None
+    # the object's records by 18- and 15-character Id, once per job (not a scan per row)
+    with standins.world.lock:
+        rows = list(standins.world.records.get(SF_OBJECT.get(job["object"], ""), []))
+    index: dict[str, dict[str, Any]] = {}
+    for record in rows:
+        rid = str(record.get("Id"))
+        index.setdefault(rid, record)
+        index.setdefault(rid[:15], record)
     for i, row in enumerate(records):
         if limit is not None and i >= limit:
             job["unprocessed"].append(row)
@@ -214,7 +222,7 @@ def _sf_process(standins: StandIns, job: dict[str, Any]) -> None:
             new_id = f"{SF_PREFIX.get(job['object'], 'a00')}{secrets.token_hex(6).upper()}AAA"
             job["success"].append([new_id, "true", *row])
             continue
-        record_id, error, changes = _sf_record(standins, job["object"], header, row, fields)
+        record_id, error, changes = _sf_record(standins, job["object"], header, row, fields, index)
         if error:
             job["failed"].append([record_id, error, *row])
             continue
@@ -226,7 +234,12 @@ def _sf_process(standins: StandIns, job: dict[str, Any]) -> None:
 
 
 def _sf_record(
-    standins: StandIns, sobject: str, header: list[str], row: list[str], fields: dict
+    standins: StandIns,
+    sobject: str,
+    header: list[str],
+    row: list[str],
+    fields: dict,
+    index: dict[str, dict[str, Any]],
 ) -> tuple[str, str | None, dict[str, Any]]:
     """(record Id, error or None, typed changes) of one CSV record."""
     values = dict(zip(header, row, strict=True))
@@ -236,10 +249,7 @@ def _sf_record(
     well_formed = re.fullmatch(r"[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?", given)
     if not well_formed or not given.startswith(SF_PREFIX.get(sobject, "")):
         return "", f"MALFORMED_ID:{sobject} ID: id value of incorrect type: {given}:Id --", {}
-    with standins.world.lock:
-        rows = standins.world.records.get(SF_OBJECT[sobject], [])
-        same = [r for r in rows if given in (r.get("Id"), str(r.get("Id"))[: len(given)])]
-    record = same[0] if same else None
+    record = index.get(given)
     if record is None:
         return given, "INVALID_CROSS_REFERENCE_KEY:invalid cross reference id:--", {}
     record_id = record["Id"]
