@@ -645,3 +645,33 @@ def test_loop_section_shows_surges_the_call_list_recycling_and_the_last_push(rep
     assert re.search(
         rf"<td>salesforce</td><td>Account</td><td>dry-run</td><td>{pending:,}</td>", loop
     )
+
+
+def test_loop_section_lists_why_records_of_the_last_push_were_refused(report, tmp_path):
+    warehouse = tmp_path / "pushed.duckdb"
+    shutil.copy(report["warehouse"], warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        # a later, live push: 2 leads refused (a lock) and 1 unprocessed
+        con.execute(
+            "insert into writeback.push_runs values ('99991231T000000Z-live', 'salesforce', "
+            "'Lead', 'live', now()::timestamp, now()::timestamp, 10, 10, 7, 2, 1, 0, 6, '[]', "
+            "null)"
+        )
+        con.execute(
+            "insert into writeback.push_failures values "
+            "('99991231T000000Z-live', 'salesforce', 'Lead', '00Q1', "
+            "'UNABLE_TO_LOCK_ROW:unable to obtain exclusive access to this record:--', now()), "
+            "('99991231T000000Z-live', 'salesforce', 'Lead', '00Q2', "
+            "'UNABLE_TO_LOCK_ROW:unable to obtain exclusive access to this record:--', now()), "
+            "('99991231T000000Z-live', 'salesforce', 'Lead', '00Q3', "
+            "'unprocessed: job 750X Failed: InternalServerError', now()), "
+            # an older push's refusal is not the last push's
+            "('00000101T000000Z-old', 'salesforce', 'Lead', '00Q4', 'STRING_TOO_LONG:x', now())"
+        )
+        data = read_report_data(con)
+    page = render_report(data)
+    loop = page[page.index('<section id="loop">') :]
+    assert "Refused or unprocessed in the last push: 3 (sent again next night)" in loop
+    assert "<td>salesforce</td><td>Lead</td><td>UNABLE_TO_LOCK_ROW</td><td>2</td>" in loop
+    assert "<td>unprocessed</td><td>1</td>" in loop
+    assert "STRING_TOO_LONG" not in loop

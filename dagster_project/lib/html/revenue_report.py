@@ -401,6 +401,12 @@ def _loop(data: ReportData) -> dict[str, Any] | None:
         ],
         "Last push per target",
     )  # fmt: skip
+    failures = Table(
+        ["target", "object", "reason", "records"],
+        [[t, o, r, f"{n:,}"] for t, o, r, n in loop.failures],
+        f"Refused or unprocessed in the last push: {sum(n for *_, n in loop.failures):,} "
+        "(sent again next night)",
+    )
     return {
         "week": _day(loop.week),
         "surging": f"{loop.surging:,}",
@@ -412,6 +418,7 @@ def _loop(data: ReportData) -> dict[str, Any] | None:
         "nurture": nurture,
         "pushes": pushes,
         "pushed": bool(loop.pushes),
+        "failures": failures if loop.failures else None,
     }
 
 

@@ -41,6 +41,8 @@ class Loop:
     calls: list[CallRow] = field(default_factory=list)
     nurture: dict[str, int] = field(default_factory=dict)  # reason -> leads
     pushes: list[dict[str, Any]] = field(default_factory=list)
+    # the last push's refused or unprocessed records: (target, object, reason, records)
+    failures: list[tuple[str, str, str, int]] = field(default_factory=list)
 
 
 def read_loop(con) -> Loop:  # noqa: ANN001 (a DuckDB connection)
@@ -70,6 +72,18 @@ def read_loop(con) -> Loop:  # noqa: ANN001 (a DuckDB connection)
             "select nurture_reason, count(*) from marts.nurture_leads group by 1 order by 2 desc"
         ).fetchall()
     )
+    pushes = last_push(con)
+    failures = []
+    if pushes:  # the reason is the error's code (STATUS_CODE:message, or Google's CODE: ...)
+        failures = con.execute(
+            """
+            select f.target, f.object, split_part(f.error, ':', 1), count(*)
+            from writeback.push_failures as f
+            where f.push_id in (select unnest(?))
+            group by all order by 4 desc, 1, 2, 3
+            """,
+            [sorted({p["push_id"] for p in pushes})],
+        ).fetchall()
     return Loop(
         week=week,
         surging=int(surging or 0),
@@ -81,5 +95,6 @@ def read_loop(con) -> Loop:  # noqa: ANN001 (a DuckDB connection)
             for r in rows
         ],
         nurture=nurture,
-        pushes=last_push(con),
+        pushes=pushes,
+        failures=[(t, o, r, int(n)) for t, o, r, n in failures],
     )
