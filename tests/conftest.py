@@ -75,7 +75,7 @@ def resources_for(
         "serving": ServingTarget(root=str(serving or warehouse.parent / "serving")),
         "postgres": PostgresTarget(),
         "alerts": AlertWebhook(),
-        # the write-back as a dry-run (payload files beside the warehouse), clock at the sample's end
+        # the write-back as a dry-run (payload files beside the warehouse), as of the sample's end
         "writeback": WriteBack(root=str(warehouse.parent / "writeback"), as_of=freshness_as_of),
     }
 

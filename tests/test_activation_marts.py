@@ -199,8 +199,9 @@ def test_nurture_reasons_follow_the_crm_and_the_handoffs(con):
     # MQL date, else its creation): never its last-modified time, which the push itself moves
     last_sales = dict(
         con.execute(
-            "select l.record_id, max(t.touched_at) from intermediate.int_person_records_linked l "
-            "join marts.touchpoints t on t.person_key = l.person_key and t.touch_category = 'sales' "
+            "select l.record_id, max(t.touched_at) "
+            "from intermediate.int_person_records_linked as l join marts.touchpoints as t "
+            "on t.person_key = l.person_key and t.touch_category = 'sales' "
             "where l.record_type = 'lead' group by l.record_id"
         ).fetchall()
     )

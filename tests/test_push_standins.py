@@ -1,6 +1,6 @@
-"""The write-side stand-ins (dagster_project/standins/bulk.py and push.py) over plain HTTP: requests in the
-published shapes are accepted and answered as the APIs answer them; malformed ones get the APIs'
-errors. A tiny hand-made world keeps this fast."""
+"""The write-side stand-ins (dagster_project/standins/bulk.py and push.py) over plain HTTP:
+requests in the published shapes are accepted and answered as the APIs answer them; malformed
+ones get the APIs' errors. A tiny hand-made world keeps this fast."""
 
 from __future__ import annotations
 

@@ -15,22 +15,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dagster_project.benchmarks.writeback import clients
 from dagster_project.lib.connectors.conversions import ConversionSender, normalise_email
-from dagster_project.lib.connectors.http import ConnectorError, RetryPolicy
+from dagster_project.lib.connectors.http import ConnectorError
 from dagster_project.lib.connectors.push_fields import PUSH_OBJECTS
 from dagster_project.lib.connectors.push_state import crm_changes, push_conversions, push_crm
 from dagster_project.lib.connectors.salesforce_bulk import SalesforceBulk
-from dagster_project.standins.push import (
-    GOOGLE_CONVERSION_ACTION_ID,
-    LINKEDIN_CONVERSION_ID,
-    META_PIXEL_ID,
-    duplicates,
-    load_clicks,
-)
-from dagster_project.standins.server import CREDENTIALS, StandIns
+from dagster_project.standins.push import duplicates, load_clicks
+from dagster_project.standins.server import StandIns
 from dagster_project.standins.world import SampleWorld
 
-FAST = RetryPolicy(max_attempts=4, backoff_factor=0.05, max_delay_seconds=2)
 QUIET = {"log": lambda _: None}
 
 
@@ -59,53 +53,13 @@ def warehouse(loaded, tmp_path):
 
 
 def bulk(standins: StandIns) -> SalesforceBulk:
-    c = CREDENTIALS["salesforce"]
-    return SalesforceBulk(
-        instance_url=standins.url("salesforce"),
-        token_url=standins.url("salesforce") + "/services/oauth2/token",
-        client_id=c["client_id"],
-        client_secret=c["client_secret"],
-        refresh_token=c["refresh_token"],
-        retry=FAST,
-        poll_seconds=0.01,
-    )
+    """The Bulk API client as the write-back asset makes it (polling every 10 ms)."""
+    return clients(standins, poll_seconds=0.01)[0]
 
 
 def sender(standins: StandIns, platform: str) -> ConversionSender:
-    c = CREDENTIALS[platform]
-    url = standins.url(platform)
-    if platform == "google_ads":
-        return ConversionSender(
-            platform=platform,
-            base_url=url,
-            targets={
-                "customer_id": c["customer_id"],
-                "qualified_lead": GOOGLE_CONVERSION_ACTION_ID,
-                "won_deal": GOOGLE_CONVERSION_ACTION_ID,
-            },
-            developer_token=c["developer_token"],
-            client_id=c["client_id"],
-            client_secret=c["client_secret"],
-            refresh_token=c["refresh_token"],
-            login_customer_id=c["login_customer_id"],
-            token_url=url + "/token",
-            retry=FAST,
-        )
-    if platform == "meta_ads":
-        return ConversionSender(
-            platform=platform,
-            base_url=url,
-            access_token=c["access_token"],
-            pixel_id=META_PIXEL_ID,
-            retry=FAST,
-        )
-    return ConversionSender(
-        platform=platform,
-        base_url=url,
-        targets={"qualified_lead": LINKEDIN_CONVERSION_ID, "won_deal": LINKEDIN_CONVERSION_ID},
-        access_token=c["access_token"],
-        retry=FAST,
-    )
+    """The platform's sender as the write-back asset makes it."""
+    return clients(standins)[1][platform]
 
 
 def jobs_created(standins: StandIns) -> int:

@@ -21,64 +21,24 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.defs.resources import api_resources
 from dagster_project.lib.connectors.conversions import PLATFORMS, ConversionSender
-from dagster_project.lib.connectors.http import RetryPolicy
 from dagster_project.lib.connectors.push_state import push_conversions, push_crm
 from dagster_project.lib.connectors.salesforce_bulk import SalesforceBulk
 from dagster_project.lib.settings import Settings
-from dagster_project.standins.push import (
-    GOOGLE_CONVERSION_ACTION_ID,
-    LINKEDIN_CONVERSION_ID,
-    META_PIXEL_ID,
-)
-from dagster_project.standins.server import CREDENTIALS, StandIns
-
-RETRY = RetryPolicy(max_attempts=3, backoff_factor=0.2)
+from dagster_project.standins.server import StandIns, standin_settings
 
 
-def clients(standins: StandIns) -> tuple[SalesforceBulk, dict[str, ConversionSender]]:
-    """The Bulk API client and a sender per platform, on the stand-ins' test credentials."""
-    sf = CREDENTIALS["salesforce"]
-    url = standins.url("salesforce")
-    bulk = SalesforceBulk(
-        url,
-        url + "/services/oauth2/token",
-        sf["client_id"],
-        sf["client_secret"],
-        sf["refresh_token"],
-        RETRY,
-        poll_seconds=0.2,
-    )
-    google = CREDENTIALS["google_ads"]
-    senders = {
-        "google_ads": ConversionSender(
-            platform="google_ads",
-            base_url=standins.url("google_ads"),
-            targets={"customer_id": google["customer_id"]}
-            | dict.fromkeys(("qualified_lead", "won_deal"), GOOGLE_CONVERSION_ACTION_ID),
-            developer_token=google["developer_token"],
-            client_id=google["client_id"],
-            client_secret=google["client_secret"],
-            refresh_token=google["refresh_token"],
-            login_customer_id=google["login_customer_id"],
-            token_url=standins.url("google_ads") + "/token",
-            retry=RETRY,
-        ),
-        "meta_ads": ConversionSender(
-            platform="meta_ads",
-            base_url=standins.url("meta_ads"),
-            access_token=CREDENTIALS["meta_ads"]["access_token"],
-            pixel_id=META_PIXEL_ID,
-            retry=RETRY,
-        ),
-        "linkedin_ads": ConversionSender(
-            platform="linkedin_ads",
-            base_url=standins.url("linkedin_ads"),
-            targets=dict.fromkeys(("qualified_lead", "won_deal"), LINKEDIN_CONVERSION_ID),
-            access_token=CREDENTIALS["linkedin_ads"]["access_token"],
-            retry=RETRY,
-        ),
-    }
+def clients(
+    standins: StandIns, poll_seconds: float = 0.2
+) -> tuple[SalesforceBulk, dict[str, ConversionSender]]:
+    """The Bulk API client and a sender per platform for the stand-ins, made as the write-back
+    assets make them: the stand-ins' settings (``standin_settings``), their ``SourceApi``
+    resources and ``SourceApi.push_client``."""
+    settings = standin_settings(Settings(), standins)
+    apis = api_resources(settings)
+    bulk = apis["salesforce"].push_client({}, poll_seconds)
+    senders = {p: apis[p].push_client(dict(settings.push.targets[p])) for p in PLATFORMS}
     return bulk, senders
 
 

@@ -290,12 +290,7 @@ def collect_open_jobs(
             )
             continue
         if info.get("state") == "Open":
-            bulk._call(
-                f"Bulk API abort {job_id}",
-                f"{bulk.base}/{job_id}",
-                "PATCH",
-                json={"state": "Aborted"},
-            )
+            bulk.abort(job_id)
             con.execute(
                 f"update {SCHEMA}.crm_jobs set state = 'Aborted', is_collected = true "
                 "where job_id = ?",

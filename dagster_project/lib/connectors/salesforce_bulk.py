@@ -97,6 +97,11 @@ class SalesforceBulk(ApiConnector):
             json={"state": "UploadComplete"},
         )
 
+    def abort(self, job_id: str) -> None:
+        self._call(
+            f"Bulk API abort {job_id}", f"{self.base}/{job_id}", "PATCH", json={"state": "Aborted"}
+        )
+
     def info(self, job_id: str) -> dict[str, Any]:
         return self._call(f"Bulk API job {job_id}", f"{self.base}/{job_id}").json()
 
