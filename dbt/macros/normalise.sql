@@ -5,24 +5,35 @@
 {% macro to_utc(column) -%}
     {{ return(adapter.dispatch('to_utc')(column)) }}
 {%- endmacro %}
-{% macro default__to_utc(column) -%}
+{% macro duckdb__to_utc(column) -%}
     timezone('UTC', {{ column }})
+{%- endmacro %}
+{#- (Spark reads the Parquet copy's instants as timestamps in the session's time zone, UTC) -#}
+{% macro spark__to_utc(column) -%}
+    cast({{ column }} as timestamp)
 {%- endmacro %}
 
 {#- Epoch seconds (Stripe) or milliseconds (LinkedIn) as a naive UTC timestamp. -#}
 {% macro epoch_to_utc(column, unit='s') -%}
     {{ return(adapter.dispatch('epoch_to_utc')(column, unit)) }}
 {%- endmacro %}
-{% macro default__epoch_to_utc(column, unit) -%}
+{% macro duckdb__epoch_to_utc(column, unit) -%}
     {%- if unit == 'ms' -%}
     make_timestamp(({{ column }})::bigint * 1000)
     {%- else -%}
     make_timestamp(({{ column }})::bigint * 1000000)
     {%- endif -%}
 {%- endmacro %}
+{% macro spark__epoch_to_utc(column, unit) -%}
+    {%- if unit == 'ms' -%}
+    timestamp_millis(cast({{ column }} as bigint))
+    {%- else -%}
+    timestamp_seconds(cast({{ column }} as bigint))
+    {%- endif -%}
+{%- endmacro %}
 
 {#- A text field as a value: surrounding spaces trimmed, an empty string is null. Every string
-    a source exports goes through it in staging, e.g. cleaned_string('"FirstName"'). -#}
+    a source exports goes through it in staging, e.g. cleaned_string('FirstName'). -#}
 {% macro cleaned_string(column) -%}
     nullif(trim({{ column }}), '')
 {%- endmacro %}
@@ -44,18 +55,29 @@
     company, llc, llp, lp, ltd, limited, plc, gmbh, ag, kg, sa, sas, sarl, srl, spa, bv, nv,
     pty, pte. A name that is only a legal form keeps it; an empty name is null. -#}
 {% macro normalize_company_name(column) -%}
-    nullif(trim(regexp_replace(
-        trim(regexp_replace(
-            regexp_replace(
-                regexp_replace(lower({{ column }}), '[.'']', '', 'g'),
-                '[\pP\pS]', ' ', 'g'
+    nullif(trim({{ regex_replace_all(
+        "trim(" ~ regex_replace_all(
+            regex_replace_all(
+                regex_replace_all('lower(' ~ column ~ ')', "'[.\\x27]'", "''"),
+                "'[\\pP\\pS]'", "' '"
             ),
-            '\s+', ' ', 'g'
-        )),
-        '(\s(inc|incorporated|corp|corporation|co|company|llc|llp|lp|ltd|limited|plc|gmbh|ag|kg|sa|sas|sarl|srl|spa|bv|nv|pty|pte))+$',
-        '',
-        'g'
-    )), '')
+            "'\\s+'", "' '"
+        ) ~ ")",
+        "'(\\s(inc|incorporated|corp|corporation|co|company|llc|llp|lp|ltd|limited|plc|gmbh|ag|kg|sa|sas|sarl|srl|spa|bv|nv|pty|pte))+$'",
+        "''"
+    ) }}), '')
+{%- endmacro %}
+
+{#- Every match of `pattern` in `text` replaced (DuckDB needs the 'g' flag; Spark's fourth
+    argument is a position). Patterns are SQL literals, e.g. "'\\s+'". -#}
+{% macro regex_replace_all(text, pattern, replacement) -%}
+    {{ return(adapter.dispatch('regex_replace_all')(text, pattern, replacement)) }}
+{%- endmacro %}
+{% macro duckdb__regex_replace_all(text, pattern, replacement) -%}
+    regexp_replace({{ text }}, {{ pattern }}, {{ replacement }}, 'g')
+{%- endmacro %}
+{% macro spark__regex_replace_all(text, pattern, replacement) -%}
+    regexp_replace({{ text }}, {{ pattern }}, {{ replacement }})
 {%- endmacro %}
 
 {#- One query-string parameter of a URL, e.g. url_param('page_url', 'utm_source'). -#}

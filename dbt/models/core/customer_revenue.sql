@@ -52,10 +52,10 @@ known_customers as (
 
     select
         customer_id,
-        cast(null as varchar) as account_id,
-        cast(null as varchar) as customer_name,
+        cast(null as string) as account_id,
+        cast(null as string) as customer_name,
         'orphaned_parent_not_loaded' as account_match_rule,
-        cast(null as varchar) as currency,
+        cast(null as string) as currency,
         cast(null as timestamp) as created_at
     from totals
     where customer_id = '{{ var("unknown_customer_id") }}'

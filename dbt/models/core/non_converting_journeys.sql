@@ -95,11 +95,14 @@ final as (
 
         -- strings
         min(journey_level) as journey_level,
-        string_agg(channel, ' > ' order by touched_at, touchpoint_id) as channel_path,
-        string_agg(channel, ' > ' order by touched_at, touchpoint_id)
-        filter (where is_marketing_touch) as marketing_channel_path,
-        string_agg(channel, ' > ' order by touched_at, touchpoint_id)
-        filter (where is_marketing_touch and in_last_window) as recent_marketing_channel_path,
+        {{ ordered_string_agg('channel', ' > ', ['touched_at', 'touchpoint_id']) }} as channel_path,
+        {{ ordered_string_agg(
+            'channel', ' > ', ['touched_at', 'touchpoint_id'], where='is_marketing_touch'
+        ) }} as marketing_channel_path,
+        {{ ordered_string_agg(
+            'channel', ' > ', ['touched_at', 'touchpoint_id'],
+            where='is_marketing_touch and in_last_window'
+        ) }} as recent_marketing_channel_path,
 
         -- numerics
         count(*) as touches,

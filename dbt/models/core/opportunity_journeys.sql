@@ -83,14 +83,14 @@ summary as (
             as marketing_touches_before_opportunity,
         min(touched_at) as first_touch_at,
         min(touched_at) filter (where is_marketing_touch) as first_marketing_touch_at,
-        arg_min(channel, touch_sequence) as first_touch_channel,
-        arg_min(channel, touch_sequence) filter (where is_marketing_touch)
+        {{ first_by('channel', 'touch_sequence') }} as first_touch_channel,
+        {{ first_by('channel', 'touch_sequence') }} filter (where is_marketing_touch)
             as first_marketing_touch_channel,
-        arg_max(channel, touch_sequence) filter (
+        {{ last_by('channel', 'touch_sequence') }} filter (
             where is_marketing_touch and journey_stage = 'before_opportunity'
         ) as last_marketing_touch_channel_before_opportunity,
-        string_agg(channel, ' > ' order by touch_sequence) as channel_path,
-        string_agg(channel, ' > ' order by touch_sequence) filter (where is_marketing_touch)
+        {{ ordered_string_agg('channel', ' > ', ['touch_sequence']) }} as channel_path,
+        {{ ordered_string_agg('channel', ' > ', ['touch_sequence'], where='is_marketing_touch') }}
             as marketing_channel_path
     from journey
     group by opportunity_id

@@ -19,7 +19,7 @@
 ] %}
 {%- set hash_parts = [] %}
 {%- for column in hash_columns %}
-{%- do hash_parts.append("coalesce(cast(" ~ column ~ " as varchar), '')") %}
+{%- do hash_parts.append("coalesce(cast(" ~ column ~ " as string), '')") %}
 {%- endfor %}
 
 {#-

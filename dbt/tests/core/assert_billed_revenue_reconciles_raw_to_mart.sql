@@ -25,7 +25,7 @@ raw_invoices as (
         upper(trim(currency)) as currency,
         lower(status) as invoice_status,
         total as total_minor,
-        json_extract_string(status_transitions, '$.paid_at') as paid_at
+        {{ json_text('status_transitions', '$.paid_at') }} as paid_at
     from {{ source('billing', 'invoices') }}
     {{ latest_version('id') }}
 

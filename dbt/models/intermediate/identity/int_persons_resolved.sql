@@ -90,11 +90,11 @@ people as (
     select
         person_key,
         -- all from the one record that describes the person (description_rank 1)
-        arg_min(email, description_rank) as email,
-        arg_min(email_domain, description_rank) as email_domain,
-        arg_min(first_name, description_rank) as first_name,
-        arg_min(last_name, description_rank) as last_name,
-        arg_min(title, description_rank) as title,
+        {{ first_by('email', 'description_rank') }} as email,
+        {{ first_by('email_domain', 'description_rank') }} as email_domain,
+        {{ first_by('first_name', 'description_rank') }} as first_name,
+        {{ first_by('last_name', 'description_rank') }} as last_name,
+        {{ first_by('title', 'description_rank') }} as title,
         min(record_id) filter (where record_type = 'contact') as contact_id,
         count(*) filter (where record_type = 'contact') as contact_count,
         count(*) filter (where record_type = 'lead') as lead_count,

@@ -50,7 +50,7 @@ events as (
         'invoice_paid' as event_type,
         customer_id,
         invoice_id,
-        cast(null as varchar) as charge_id,
+        cast(null as string) as charge_id,
         total_amount as amount,
         currency,
         paid_at as event_at

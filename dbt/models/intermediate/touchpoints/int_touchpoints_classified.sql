@@ -21,10 +21,10 @@ taxonomy as (
 taxonomy_version as (
 
     select
-        {{ dbt.hash("string_agg(
-            concat_ws('|', priority, touch_category, touch_type, click_id_type, utm_source,
-                      utm_medium, campaign_type, referrer_domain, channel, sub_channel),
-            ';' order by priority)") }} as taxonomy_version
+        {{ dbt.hash(ordered_string_agg(
+            "concat_ws('|', cast(priority as string), touch_category, touch_type, click_id_type, "
+            ~ "utm_source, utm_medium, campaign_type, referrer_domain, channel, sub_channel)",
+            ';', ['priority'])) }} as taxonomy_version
     from taxonomy
 
 ),

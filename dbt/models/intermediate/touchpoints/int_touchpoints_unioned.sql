@@ -45,7 +45,7 @@ ad_campaigns_by_utm as (
 
 ),
 
-ad_clicks as materialized (
+ad_clicks as {{ materialized_cte() }} (
 
     {% for platform in ['google_ads', 'meta_ads', 'linkedin_ads'] %}
     select
@@ -58,10 +58,10 @@ ad_clicks as materialized (
         utm_medium,
         utm_campaign,
         click_id_type,
-        cast(null as varchar) as referrer_domain,
+        cast(null as string) as referrer_domain,
         ad_campaign_key,
-        cast(null as varchar) as crm_campaign_id,
-        cast(null as varchar) as activity_account_id,
+        cast(null as string) as crm_campaign_id,
+        cast(null as string) as activity_account_id,
         click_id,
         loaded_at
     from {{ ref('stg_ads__' ~ platform ~ '_clicks') }}
@@ -83,9 +83,9 @@ forms as (
         utm_campaign,
         click_id_type,
         referrer_domain,
-        cast(null as varchar) as ad_campaign_key,
-        cast(null as varchar) as crm_campaign_id,
-        cast(null as varchar) as activity_account_id,
+        cast(null as string) as ad_campaign_key,
+        cast(null as string) as crm_campaign_id,
+        cast(null as string) as activity_account_id,
         click_id,
         loaded_at
     from {{ ref('stg_crm__form_submissions') }}
@@ -103,12 +103,12 @@ email_clicks as (
         utm_source,
         utm_medium,
         utm_campaign,
-        cast(null as varchar) as click_id_type,
-        cast(null as varchar) as referrer_domain,
-        cast(null as varchar) as ad_campaign_key,
+        cast(null as string) as click_id_type,
+        cast(null as string) as referrer_domain,
+        cast(null as string) as ad_campaign_key,
         email_campaign_id as crm_campaign_id,
-        cast(null as varchar) as activity_account_id,
-        cast(null as varchar) as click_id,
+        cast(null as string) as activity_account_id,
+        cast(null as string) as click_id,
         loaded_at
     from {{ ref('stg_crm__email_events') }}
     where event_type = 'click'
@@ -132,15 +132,15 @@ campaign_responses as (
             cast(coalesce(members.first_responded_date, crm_campaigns.start_date) as timestamp),
             members.created_at
         ) as touched_at,
-        cast(null as varchar) as utm_source,
-        cast(null as varchar) as utm_medium,
+        cast(null as string) as utm_source,
+        cast(null as string) as utm_medium,
         crm_campaigns.utm_campaign,
-        cast(null as varchar) as click_id_type,
-        cast(null as varchar) as referrer_domain,
-        cast(null as varchar) as ad_campaign_key,
+        cast(null as string) as click_id_type,
+        cast(null as string) as referrer_domain,
+        cast(null as string) as ad_campaign_key,
         members.campaign_id as crm_campaign_id,
-        cast(null as varchar) as activity_account_id,
-        cast(null as varchar) as click_id,
+        cast(null as string) as activity_account_id,
+        cast(null as string) as click_id,
         members.loaded_at
     from {{ ref('stg_crm__campaign_members') }} as members
     inner join crm_campaigns
@@ -167,18 +167,18 @@ sales_activities as (
         'sales_' || tasks.activity_type as touch_type,
         'sales' as touch_category,
         tasks.completed_at as touched_at,
-        cast(null as varchar) as utm_source,
-        cast(null as varchar) as utm_medium,
-        cast(null as varchar) as utm_campaign,
-        cast(null as varchar) as click_id_type,
-        cast(null as varchar) as referrer_domain,
-        cast(null as varchar) as ad_campaign_key,
-        cast(null as varchar) as crm_campaign_id,
+        cast(null as string) as utm_source,
+        cast(null as string) as utm_medium,
+        cast(null as string) as utm_campaign,
+        cast(null as string) as click_id_type,
+        cast(null as string) as referrer_domain,
+        cast(null as string) as ad_campaign_key,
+        cast(null as string) as crm_campaign_id,
         case
             when tasks.what_type = 'account' then tasks.what_id
             else opportunity_accounts.account_id
         end as activity_account_id,
-        cast(null as varchar) as click_id,
+        cast(null as string) as click_id,
         tasks.loaded_at
     from {{ ref('stg_crm__tasks') }} as tasks
     left join opportunity_accounts
@@ -189,7 +189,7 @@ sales_activities as (
 
 ),
 
-unioned as materialized (
+unioned as {{ materialized_cte() }} (
 
     select * from ad_clicks
     union all

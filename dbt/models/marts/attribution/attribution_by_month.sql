@@ -15,7 +15,7 @@ final as (
         -- ids
         {{ dbt.concat([
             "conversion_type", "':'", "attribution_model", "':'", "channel", "':'",
-            "cast(cast(" ~ dbt.date_trunc('month', 'converted_at') ~ " as date) as varchar)"
+            "cast(cast(" ~ dbt.date_trunc('month', 'converted_at') ~ " as date) as string)"
         ]) }} as attribution_month_key,
 
         -- strings

@@ -30,8 +30,10 @@ converting as (
     select
         conversions.conversion_type,
         coalesce(
-            string_agg(credits.channel, ' > ' order by credits.touch_position)
-            filter (where credits.touchpoint_id is not null),
+            {{ ordered_string_agg(
+                'credits.channel', ' > ', ['credits.touch_position'],
+                where='credits.touchpoint_id is not null'
+            ) }},
             ''
         ) as path,
         max(conversions.conversion_amount) as conversion_value
@@ -49,12 +51,11 @@ lost as (
     select
         o.opportunity_id,
         coalesce(
-            string_agg(journey.channel, ' > ' order by journey.touch_sequence)
-            filter (
-                where journey.is_attributed
-                and journey.is_marketing_touch
-                and journey.touched_at <= o.closed_at
-            ),
+            {{ ordered_string_agg(
+                'journey.channel', ' > ', ['journey.touch_sequence'],
+                where='journey.is_attributed and journey.is_marketing_touch '
+                    ~ 'and journey.touched_at <= o.closed_at'
+            ) }},
             ''
         ) as path
     from {{ ref('opportunities') }} as o
@@ -78,13 +79,13 @@ never_converted as (
 -- bookings and billed revenue (it did become pipeline)
 never_converted_types as (
 
-    select unnest(['pipeline', 'bookings', 'billed_revenue']) as conversion_type
+    {{ string_values(['pipeline', 'bookings', 'billed_revenue'], 'conversion_type') }}
 
 ),
 
 lost_types as (
 
-    select unnest(['bookings', 'billed_revenue']) as conversion_type
+    {{ string_values(['bookings', 'billed_revenue'], 'conversion_type') }}
 
 ),
 

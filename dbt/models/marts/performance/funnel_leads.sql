@@ -31,18 +31,17 @@ people as (
 
     select
         person_key,
-        arg_min(lead_id, created_at) as lead_id,
-        arg_min(owner_user_id, created_at) as owner_user_id,
-        arg_min(lead_source, created_at) as lead_source,
+        {{ first_by('lead_id', 'created_at') }} as lead_id,
+        {{ first_by('owner_user_id', 'created_at') }} as owner_user_id,
+        {{ first_by('lead_source', 'created_at') }} as lead_source,
         count(*) as lead_count,
         min(created_at) as lead_created_at,
         min(mql_at) as mql_at,
         min(sal_at) as sal_at,
         min(sql_at) as sql_at,
         coalesce(bool_or(is_disqualified_lead), false) as has_disqualified_lead,
-        arg_max(
-            coalesce(disqualification_reason, '(no reason given)'), created_at
-        ) filter (where is_disqualified_lead) as disqualification_reason
+        {{ last_by("coalesce(disqualification_reason, '(no reason given)')", 'created_at') }}
+            filter (where is_disqualified_lead) as disqualification_reason
     from person_leads
     group by person_key
 
@@ -83,9 +82,9 @@ funnel_opportunities as (
 
     select
         people.person_key,
-        arg_min(opportunities.opportunity_id, opportunities.created_at) as opportunity_id,
+        {{ first_by('opportunities.opportunity_id', 'opportunities.created_at') }} as opportunity_id,
         min(opportunities.created_at) as opportunity_created_at,
-        arg_min(opportunities.opportunity_id, opportunities.won_at)
+        {{ first_by('opportunities.opportunity_id', 'opportunities.won_at') }}
         filter (where opportunities.won_at is not null) as won_opportunity_id,
         min(opportunities.won_at) as won_at
     from people
@@ -104,10 +103,10 @@ origins as (
 
     select
         person_key,
-        arg_min(channel, touch_position) as first_touch_channel,
-        arg_min(sub_channel, touch_position) as first_touch_sub_channel,
+        {{ first_by('channel', 'touch_position') }} as first_touch_channel,
+        {{ first_by('sub_channel', 'touch_position') }} as first_touch_sub_channel,
         min(touched_at) as first_touch_at,
-        arg_min(campaign_key, touch_position) filter (where campaign_key is not null)
+        {{ first_by('campaign_key', 'touch_position') }} filter (where campaign_key is not null)
             as first_campaign_key
     from {{ ref('int_leads_attributed') }}
     where attribution_model = 'linear'

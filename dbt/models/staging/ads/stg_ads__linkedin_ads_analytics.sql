@@ -2,12 +2,12 @@
     platforms. The campaign is a URN in pivotValues[0]; the day is a {year, month, day} object. -#}
 {%- set platform = 'linkedin_ads' -%}
 {%- set campaign_id =
-    "nullif(regexp_extract(json_extract_string(\"pivotValues\", '$[0]'), '[0-9]+$'), '')" -%}
+    "nullif(regexp_extract(" ~ json_text('pivotValues', '$[0]') ~ ", '[0-9]+$', 0), '')" -%}
 {%- set report_date = "make_date("
-    ~ "cast(json_extract_string(\"dateRange\", '$.start.year') as integer), "
-    ~ "cast(json_extract_string(\"dateRange\", '$.start.month') as integer), "
-    ~ "cast(json_extract_string(\"dateRange\", '$.start.day') as integer))" -%}
-{%- set spend = 'cast("costInLocalCurrency" as decimal(18, 2))' -%}
+    ~ "cast(" ~ json_text('dateRange', '$.start.year') ~ " as integer), "
+    ~ "cast(" ~ json_text('dateRange', '$.start.month') ~ " as integer), "
+    ~ "cast(" ~ json_text('dateRange', '$.start.day') ~ " as integer))" -%}
+{%- set spend = 'cast(costInLocalCurrency as decimal(18, 2))' -%}
 
 with
 
@@ -55,7 +55,7 @@ renamed as (
 deduplicated as (
 
     -- a re-exported day replaces the earlier one: the latest load wins
-    select * exclude (_source_seq, _source_line)
+    select * except (_source_seq, _source_line)
     from renamed
     {{ latest_version('ad_campaign_day_key') }}
 

@@ -21,7 +21,7 @@ renamed as (
         '{{ platform }}' as platform,
         name as campaign_name,
         lower(status) as campaign_status,
-        lower("type") as campaign_type,
+        lower(type) as campaign_type,
         -- LinkedIn stores only utm_campaign; every LinkedIn link is tagged linkedin / paid_social
         'linkedin' as utm_source,
         'paid_social' as utm_medium,
@@ -30,14 +30,14 @@ renamed as (
 
         -- dates (runSchedule start / end are epoch milliseconds)
         cast(
-            {{ epoch_to_utc("json_extract_string(\"runSchedule\", '$.start')", 'ms') }} as date
+            {{ epoch_to_utc("" ~ json_text('runSchedule', '$.start') ~ "", 'ms') }} as date
         ) as start_date,
         cast(
-            {{ epoch_to_utc("json_extract_string(\"runSchedule\", '$.end')", 'ms') }} as date
+            {{ epoch_to_utc("" ~ json_text('runSchedule', '$.end') ~ "", 'ms') }} as date
         ) as end_date,
 
         -- timestamps (for de-duplication only, dropped below)
-        {{ epoch_to_utc('"lastModified"', 'ms') }} as updated_at,
+        {{ epoch_to_utc('lastModified', 'ms') }} as updated_at,
         {{ to_utc('_loaded_at') }} as loaded_at,
 
         -- lineage (for de-duplication only, dropped below)
@@ -52,7 +52,7 @@ deduplicated as (
 
     -- the newest lastModified wins (then the latest load); updated_at is not part of the
     -- cross-platform shape (Google has no such field), so it is dropped
-    select * exclude (updated_at, _source_seq, _source_line)
+    select * except (updated_at, _source_seq, _source_line)
     from renamed
     {{ latest_version('ad_campaign_id', 'updated_at') }}
 

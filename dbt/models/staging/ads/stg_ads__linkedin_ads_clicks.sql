@@ -1,7 +1,7 @@
 {#- LinkedIn click records: one row per li_fat_id, in the shape shared by the three ad
     platforms. The campaign is a URN; the click time is epoch milliseconds. -#}
 {%- set platform = 'linkedin_ads' -%}
-{%- set campaign_id = "nullif(regexp_extract(campaign, '[0-9]+$'), '')" -%}
+{%- set campaign_id = "nullif(regexp_extract(campaign, '[0-9]+$', 0), '')" -%}
 
 with
 
@@ -24,16 +24,16 @@ renamed as (
         'li_fat_id' as click_id_type,
         '{{ platform }}' as platform,
         cast(null as {{ dbt.type_string() }}) as keyword,
-        "landingPageUrl" as landing_page_url,
-        lower({{ url_param('"landingPageUrl"', 'utm_source') }}) as utm_source,
-        lower({{ url_param('"landingPageUrl"', 'utm_medium') }}) as utm_medium,
-        lower({{ url_param('"landingPageUrl"', 'utm_campaign') }}) as utm_campaign,
+        landingPageUrl as landing_page_url,
+        lower({{ url_param('landingPageUrl', 'utm_source') }}) as utm_source,
+        lower({{ url_param('landingPageUrl', 'utm_medium') }}) as utm_medium,
+        lower({{ url_param('landingPageUrl', 'utm_campaign') }}) as utm_campaign,
 
         -- dates
-        cast({{ epoch_to_utc('"clickedAt"', 'ms') }} as date) as click_date,
+        cast({{ epoch_to_utc('clickedAt', 'ms') }} as date) as click_date,
 
         -- timestamps
-        {{ epoch_to_utc('"clickedAt"', 'ms') }} as clicked_at,
+        {{ epoch_to_utc('clickedAt', 'ms') }} as clicked_at,
         {{ to_utc('_loaded_at') }} as loaded_at,
 
         -- lineage (for de-duplication only, dropped below)
@@ -47,7 +47,7 @@ renamed as (
 deduplicated as (
 
     -- a click re-exported in a later file: the latest load wins
-    select * exclude (_source_seq, _source_line)
+    select * except (_source_seq, _source_line)
     from renamed
     {{ latest_version('click_id') }}
 

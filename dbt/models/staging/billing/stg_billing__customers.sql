@@ -15,7 +15,7 @@ renamed as (
         -- ids
         id as customer_id,
         -- metadata.crm_account_id; an absent key, a JSON null and '' all mean "not linked"
-        {{ cleaned_string("json_extract_string(metadata, '$.crm_account_id')") }} as crm_account_id,
+        {{ cleaned_string("" ~ json_text('metadata', '$.crm_account_id') ~ "") }} as crm_account_id,
 
         -- strings
         name as customer_name,
@@ -42,7 +42,7 @@ renamed as (
 deduplicated as (
 
     -- Stripe exports carry no updated-at: the latest load wins (the delta re-export)
-    select * exclude (_source_seq, _source_line)
+    select * except (_source_seq, _source_line)
     from renamed
     {{ latest_version('customer_id') }}
 

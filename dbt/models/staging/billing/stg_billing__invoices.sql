@@ -33,11 +33,11 @@ renamed as (
         -- timestamps
         {{ epoch_to_utc('period_start') }} as period_start_at,
         {{ epoch_to_utc('period_end') }} as period_end_at,
-        {{ epoch_to_utc("json_extract_string(status_transitions, '$.finalized_at')") }}
+        {{ epoch_to_utc("" ~ json_text('status_transitions', '$.finalized_at') ~ "") }}
             as finalized_at,
-        {{ epoch_to_utc("json_extract_string(status_transitions, '$.paid_at')") }}
+        {{ epoch_to_utc("" ~ json_text('status_transitions', '$.paid_at') ~ "") }}
             as paid_at,
-        {{ epoch_to_utc("json_extract_string(status_transitions, '$.voided_at')") }}
+        {{ epoch_to_utc("" ~ json_text('status_transitions', '$.voided_at') ~ "") }}
             as voided_at,
         {{ epoch_to_utc('created') }} as created_at,
         {{ to_utc('_loaded_at') }} as loaded_at,
@@ -53,7 +53,7 @@ renamed as (
 deduplicated as (
 
     -- Stripe exports carry no updated-at: the latest load wins
-    select * exclude (_source_seq, _source_line)
+    select * except (_source_seq, _source_line)
     from renamed
     {{ latest_version('invoice_id') }}
 

@@ -1,6 +1,6 @@
 {#- Stripe subscriptions with their (single) item: price, interval, unit amount, quantity. -#}
 {%- set unit_amount_minor =
-    "cast(json_extract_string(items, '$.data[0].price.unit_amount') as "
+    "cast(" ~ json_text('items', '$.data[0].price.unit_amount') ~ " as "
     ~ dbt.type_bigint() ~ ")" -%}
 
 with
@@ -17,12 +17,12 @@ renamed as (
         -- ids
         id as subscription_id,
         customer as customer_id,
-        json_extract_string(items, '$.data[0].price.id') as price_id,
+        {{ json_text('items', '$.data[0].price.id') }} as price_id,
 
         -- strings
         lower(status) as subscription_status,
         upper(trim(currency)) as currency,
-        lower(json_extract_string(items, '$.data[0].price.recurring.interval')) as billing_interval,
+        lower({{ json_text('items', '$.data[0].price.recurring.interval') }}) as billing_interval,
 
         -- numerics
         -- (from items.data[0]; unit_amount is in the smallest currency unit: stripe_amount
@@ -30,7 +30,7 @@ renamed as (
         {{ stripe_amount(unit_amount_minor, 'upper(trim(currency))') }} as unit_amount,
         {{ unit_amount_minor }} as unit_amount_minor,
         cast(
-            json_extract_string(items, '$.data[0].quantity') as {{ dbt.type_bigint() }}
+            {{ json_text('items', '$.data[0].quantity') }} as {{ dbt.type_bigint() }}
         ) as quantity,
 
         -- timestamps
@@ -52,7 +52,7 @@ renamed as (
 deduplicated as (
 
     -- Stripe exports carry no updated-at: the latest load wins
-    select * exclude (_source_seq, _source_line)
+    select * except (_source_seq, _source_line)
     from renamed
     {{ latest_version('subscription_id') }}
 

@@ -12,23 +12,23 @@ renamed as (
 
     select
         -- ids
-        {{ cleaned_string('"Id"') }} as campaign_member_id,
-        {{ cleaned_string('"CampaignId"') }} as campaign_id,
-        {{ cleaned_string('"LeadId"') }} as lead_id,
-        {{ cleaned_string('"ContactId"') }} as contact_id,
+        {{ cleaned_string('Id') }} as campaign_member_id,
+        {{ cleaned_string('CampaignId') }} as campaign_id,
+        {{ cleaned_string('LeadId') }} as lead_id,
+        {{ cleaned_string('ContactId') }} as contact_id,
 
         -- strings
-        {{ cleaned_string('"Status"') }} as member_status,
+        {{ cleaned_string('Status') }} as member_status,
 
         -- booleans
-        "HasResponded" as has_responded,
+        HasResponded as has_responded,
 
         -- dates
-        "FirstRespondedDate" as first_responded_date,
+        FirstRespondedDate as first_responded_date,
 
         -- timestamps
-        {{ to_utc('"CreatedDate"') }} as created_at,
-        {{ to_utc('"LastModifiedDate"') }} as updated_at,
+        {{ to_utc('CreatedDate') }} as created_at,
+        {{ to_utc('LastModifiedDate') }} as updated_at,
         {{ to_utc('_loaded_at') }} as loaded_at,
 
         -- lineage: the load of this version (the incremental bookmark, kept); export
@@ -38,14 +38,14 @@ renamed as (
         _source_line
 
     from source
-    {{ touched_keys_only(cleaned_string('"Id"'), 'campaign_member_id') }}
+    {{ touched_keys_only(cleaned_string('Id'), 'campaign_member_id') }}
 
 ),
 
 deduplicated as (
 
     -- raw keeps every exported version of a membership: keep the newest
-    select * exclude (_source_seq, _source_line)
+    select * except (_source_seq, _source_line)
     from renamed
     {{ latest_version('campaign_member_id', 'updated_at') }}
 

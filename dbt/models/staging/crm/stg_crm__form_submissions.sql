@@ -32,14 +32,10 @@ renamed as (
         {{ cleaned_string('form_name') }} as form_name,
         {{ page_url }} as page_url,
         -- path of the landing URL without scheme, host, query string or fragment
-        '/' || ltrim(
-            regexp_extract(
-                {{ page_url }},
-                '^(?:[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*)?([^?#]*)',
-                1
-            ),
-            '/'
-        ) as page_path,
+        '/' || {{ trim_leading(
+            "regexp_extract(" ~ page_url ~ ", '^(?:[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*)?([^?#]*)', 1)",
+            "'/'"
+        ) }} as page_path,
         {{ cleaned_string('referrer_url') }} as referrer_url,
         -- host of the referrer without protocol, leading 'www.', port or path
         nullif(
@@ -88,7 +84,7 @@ renamed as (
 deduplicated as (
 
     -- submissions have no updated-at: a submission delivered twice keeps its latest load
-    select * exclude (_source_seq, _source_line)
+    select * except (_source_seq, _source_line)
     from renamed
     {{ latest_version('form_submission_id') }}
 

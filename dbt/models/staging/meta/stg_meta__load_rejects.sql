@@ -16,7 +16,7 @@ parsed as (
     select
         *,
         case
-            when table_name like 'raw_billing.%' and json_valid(raw_record)
+            when table_name like 'raw_billing.%' and {{ is_json('raw_record') }}
                 then raw_record
         end as stripe_record
     from source
@@ -33,7 +33,7 @@ renamed as (
             "coalesce(column_name, '')"
         ]) }} as load_reject_key,
         load_id,
-        json_extract_string(stripe_record, '$.id') as record_id,
+        {{ json_text('stripe_record', '$.id') }} as record_id,
 
         -- strings
         table_name,
@@ -42,21 +42,21 @@ renamed as (
         error_type,
         reason,
         raw_record,
-        upper(trim(json_extract_string(stripe_record, '$.currency'))) as currency,
+        upper(trim({{ json_text('stripe_record', '$.currency') }})) as currency,
 
         -- numerics
         line,
         {{ stripe_amount(
             "try_cast(coalesce(
-                json_extract_string(stripe_record, '$.total'),
-                json_extract_string(stripe_record, '$.amount_paid'),
-                json_extract_string(stripe_record, '$.amount')
+                " ~ json_text('stripe_record', '$.total') ~ ",
+                " ~ json_text('stripe_record', '$.amount_paid') ~ ",
+                " ~ json_text('stripe_record', '$.amount') ~ "
             ) as bigint)",
-            "upper(trim(json_extract_string(stripe_record, '$.currency')))"
+            "upper(trim(" ~ json_text('stripe_record', '$.currency') ~ "))"
         ) }} as stated_amount,
 
         -- timestamps
-        {{ epoch_to_utc("try_cast(json_extract_string(stripe_record, '$.created') as bigint)") }}
+        {{ epoch_to_utc("try_cast(" ~ json_text('stripe_record', '$.created') ~ " as bigint)") }}
             as record_created_at,
         {{ to_utc('rejected_at') }} as rejected_at
 

@@ -13,7 +13,7 @@ with
 google as (
 
     select
-        'google_ads:' || cast(campaign_id as varchar) as ad_campaign_key,
+        'google_ads:' || cast(campaign_id as string) as ad_campaign_key,
         upper(trim(customer_currency_code)) as currency,
         segments_date as report_date,
         metrics_cost_micros / 1000000.0 as spend
@@ -28,7 +28,7 @@ google as (
 meta as (
 
     select
-        'meta_ads:' || cast(campaign_id as varchar) as ad_campaign_key,
+        'meta_ads:' || cast(campaign_id as string) as ad_campaign_key,
         upper(trim(account_currency)) as currency,
         cast(date_start as date) as report_date,
         cast(spend as decimal(18, 2)) as spend
@@ -43,12 +43,12 @@ meta as (
 linkedin_campaigns as (
 
     select
-        cast(id as varchar) as campaign_id,
+        cast(id as string) as campaign_id,
         upper(trim(currency)) as currency
     from {{ source('ads', 'linkedin_ads_campaigns') }}
     qualify row_number() over (
             partition by id
-            order by "lastModified" desc nulls last, _source_seq desc, _source_line desc
+            order by lastModified desc nulls last, _source_seq desc, _source_line desc
         ) = 1
 
 ),
@@ -56,13 +56,13 @@ linkedin_campaigns as (
 linkedin_days as (
 
     select
-        regexp_extract(json_extract_string("pivotValues", '$[0]'), '[0-9]+$') as campaign_id,
+        regexp_extract({{ json_text('pivotValues', '$[0]') }}, '[0-9]+$', 0) as campaign_id,
         make_date(
-            cast(json_extract_string("dateRange", '$.start.year') as integer),
-            cast(json_extract_string("dateRange", '$.start.month') as integer),
-            cast(json_extract_string("dateRange", '$.start.day') as integer)
+            cast({{ json_text('dateRange', '$.start.year') }} as integer),
+            cast({{ json_text('dateRange', '$.start.month') }} as integer),
+            cast({{ json_text('dateRange', '$.start.day') }} as integer)
         ) as report_date,
-        cast("costInLocalCurrency" as decimal(18, 2)) as spend,
+        cast(costInLocalCurrency as decimal(18, 2)) as spend,
         _source_seq,
         _source_line
     from {{ source('ads', 'linkedin_ads_analytics') }}
