@@ -29,7 +29,7 @@
         power(
             0.5,
             {{ dbt.datediff('touched_at', converted_at, 'second') }}
-            / (86400.0 * {{ var('attribution_half_life_days', 7) }})
+            / (cast(86400 as double) * {{ var('attribution_half_life_days', 7) }})
         ) as decay_weight
 {%- endmacro %}
 

@@ -15,8 +15,8 @@
     max_by({{ value }}, case when {{ value }} is not null then {{ order }} end)
 {%- endmacro %}
 
-{#- The non-null values joined by `separator` in the order of `order_by` (a list of columns,
-    ascending), optionally only the rows meeting `where`; null when there is none. -#}
+{#- The non-null values joined by `separator` in the order of `order_by` (a list of
+    'expression [asc|desc]'), optionally only the rows meeting `where`; null when there is none. -#}
 {% macro ordered_string_agg(value, separator, order_by, where=none) -%}
     {{ return(adapter.dispatch('ordered_string_agg')(value, separator, order_by, where)) }}
 {%- endmacro %}
@@ -27,13 +27,54 @@
 {%- endmacro %}
 
 {% macro spark__ordered_string_agg(value, separator, order_by, where) -%}
-    nullif(array_join(transform(
-        array_sort(collect_list(struct(
-            {%- for column in order_by %}{{ column }} as k{{ loop.index }}, {% endfor -%}
-            {{ value }} as v
-        )){%- if where %} filter (where {{ where }}){% endif %}),
+    nullif(array_join({{ spark_sorted_values(value, order_by, where) }}, '{{ separator }}'), '')
+{%- endmacro %}
+
+{#- dbt-spark's listagg ignores its order by (a warning only): the values come in whatever order
+    the shuffle left them. This one sorts them as DuckDB's string_agg does. -#}
+{% macro spark__listagg(measure, delimiter_text, order_by_clause, limit_num) -%}
+    {%- set order_by = [] -%}
+    {%- if order_by_clause -%}
+        {%- set clause = order_by_clause.strip() -%}
+        {%- if clause[:8] | lower == 'order by' -%}{%- set clause = clause[8:] -%}{%- endif -%}
+        {%- for item in clause.split(',') -%}{%- do order_by.append(item.strip()) -%}{%- endfor -%}
+    {%- endif -%}
+    nullif(array_join(
+        {{ spark_sorted_values(measure, order_by, none, limit_num) }}, {{ delimiter_text }}
+    ), '')
+{%- endmacro %}
+
+{#- Spark: the values of `value` (optionally of the rows meeting `where`) as an array sorted by
+    `order_by` (a list of 'expression [asc|desc]'; nulls last, as DuckDB sorts by default), the
+    first `limit` of them when given. -#}
+{% macro spark_sorted_values(value, order_by, where=none, limit=none) -%}
+    {%- set keys = [] -%}
+    {%- for item in order_by -%}
+        {%- set parts = item.split() -%}
+        {%- if parts | length > 1 and parts[-1] | lower in ('asc', 'desc') -%}
+            {%- do keys.append((parts[:-1] | join(' '), parts[-1] | lower == 'desc')) -%}
+        {%- else -%}
+            {%- do keys.append((item, false)) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    transform(
+        {% if limit %}slice({% endif %}array_sort(
+            collect_list(struct(
+                {%- for key in keys %}{{ key[0] }} as k{{ loop.index }}, {% endfor -%}
+                {{ value }} as v
+            )){%- if where %} filter (where {{ where }}){% endif %},
+            (l, r) -> case
+                {%- for key in keys %}
+                when l.k{{ loop.index }} is null and r.k{{ loop.index }} is not null then 1
+                when l.k{{ loop.index }} is not null and r.k{{ loop.index }} is null then -1
+                when l.k{{ loop.index }} < r.k{{ loop.index }} then {{ 1 if key[1] else -1 }}
+                when l.k{{ loop.index }} > r.k{{ loop.index }} then {{ -1 if key[1] else 1 }}
+                {%- endfor %}
+                else 0
+            end
+        ){% if limit %}, 1, {{ limit }}){% endif %},
         s -> s.v
-    ), '{{ separator }}'), '')
+    )
 {%- endmacro %}
 
 {#- A JSON value at `path` ('$.a.b', '$[0]') as text (an object or array as its JSON). -#}
@@ -115,9 +156,12 @@
     {%- endfor %}
 {%- endmacro %}
 
-{#- A decimal quotient rounded half away from zero to `scale` places, as decimal(18, scale):
-    DuckDB divides decimals as DOUBLE, Spark exactly, so an unrounded quotient differs in the
-    last cent. -#}
-{% macro money_divide(numerator, denominator, scale=2) -%}
-    cast(round(cast({{ numerator }} as decimal(38, 10)) / {{ denominator }}, {{ scale }}) as decimal(18, {{ scale }}))
+{#- `expression` as a DOUBLE rounded to `scale` decimals, half away from zero, with the same
+    result on both engines. DuckDB's round(double) rounds x * 10^scale half away from zero;
+    Spark's rounds the double's exact binary value half up, so 12.345 (stored as 12.3449999...)
+    is 12.35 on one and 12.34 on the other. Money and scores that are doubles are rounded with
+    this (cast to a decimal after it, the cents are equal). -#}
+{% macro round_double(expression, scale=0) -%}
+    (sign(cast({{ expression }} as double))
+        * floor(abs(cast({{ expression }} as double)) * 1e{{ scale }} + 0.5) / 1e{{ scale }})
 {%- endmacro %}

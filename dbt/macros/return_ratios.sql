@@ -4,13 +4,14 @@
     cost ratio (cost per lead, per opportunity, CAC) or payback of a channel without spend: a
     channel that spent nothing has no cost per result (n/a), not a cost of zero. Payback
     months: spend over the monthly recurring revenue of the won deals (bookings spread over
-    `contract_months`). -#}
+    `contract_months`). Cost ratios are rounded half away from zero on both engines
+    (round_double). -#}
 {% macro return_ratios(relation, contract_months) -%}
-    cast(nullif({{ relation }}.spend_amount, 0) / nullif({{ relation }}.leads, 0) as decimal(18, 2))
+    cast({{ round_double('cast(nullif(' ~ relation ~ '.spend_amount, 0) as double) / nullif(' ~ relation ~ '.leads, 0)', 2) }} as decimal(18, 2))
             as cost_per_lead,
-        cast(nullif({{ relation }}.spend_amount, 0) / nullif({{ relation }}.opportunities, 0) as decimal(18, 2))
+        cast({{ round_double('cast(nullif(' ~ relation ~ '.spend_amount, 0) as double) / nullif(' ~ relation ~ '.opportunities, 0)', 2) }} as decimal(18, 2))
             as cost_per_opportunity,
-        cast(nullif({{ relation }}.spend_amount, 0) / nullif({{ relation }}.won_deals, 0) as decimal(18, 2))
+        cast({{ round_double('cast(nullif(' ~ relation ~ '.spend_amount, 0) as double) / nullif(' ~ relation ~ '.won_deals, 0)', 2) }} as decimal(18, 2))
             as cac,
         cast({{ relation }}.pipeline_amount as double) / nullif({{ relation }}.spend_amount, 0)
             as roas_pipeline,

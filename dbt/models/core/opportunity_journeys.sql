@@ -145,7 +145,7 @@ final as (
             when opportunities.is_won
                 then
                     {{ dbt.datediff('opportunities.created_at', 'opportunities.won_at', 'second') }}
-                    / 86400.0
+                    / cast(86400 as double)
         end as sales_cycle_days,
 
         -- booleans

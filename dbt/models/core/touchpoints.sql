@@ -1,15 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key='touchpoint_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
-        post_hook=[
-            "delete from {{ this }} where touchpoint_id not in
-                (select touchpoint_id from {{ ref('int_touchpoints_classified') }})"
-        ],
-    )
-}}
+{{ incremental_by_content_config('touchpoint_id', 'record_type', 'int_touchpoints_classified') }}
 
 {%- set hash_columns = [
     'touchpoint_id', 'person_key', 'account_id', 'crm_campaign_id', 'ad_campaign_key',
@@ -78,14 +67,7 @@ final as (
         classified.touched_at
 
     from classified
-    {% if is_incremental() %}
-    where not exists (
-        select 1
-        from {{ this }} as existing
-        where existing.touchpoint_id = classified.touchpoint_id
-            and existing.row_hash = classified.row_hash
-    )
-    {% endif %}
+    {{ changed_by_content('classified', 'touchpoint_id', 'record_type') }}
 
 )
 

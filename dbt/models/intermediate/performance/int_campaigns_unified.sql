@@ -92,8 +92,8 @@ primary_records as (
 
 ),
 
--- the channel most of a campaign's marketing touches were classified into
-touch_channels as (
+-- marketing touches per campaign and channel
+touch_channel_counts as (
 
     select
         records.campaign_key,
@@ -108,9 +108,17 @@ touch_channels as (
         )
     where touches.touch_category = 'marketing'
     group by records.campaign_key, touches.channel, touches.sub_channel
+
+),
+
+-- the channel most of a campaign's marketing touches were classified into
+touch_channels as (
+
+    select *
+    from touch_channel_counts
     qualify row_number() over (
-            partition by records.campaign_key
-            order by count(*) desc, touches.channel, touches.sub_channel asc
+            partition by campaign_key
+            order by touches desc, channel, sub_channel asc
         ) = 1
 
 ),

@@ -25,7 +25,9 @@ final as (
         rates.currency,
         rates.rate_month,
         '{{ var("reporting_currency") }}' as reporting_currency,
-        rates.usd_per_unit / reporting.usd_per_unit as rate_to_reporting
+        -- (as doubles: decimal / decimal is a DOUBLE on DuckDB but an exact DECIMAL on Spark)
+        cast(rates.usd_per_unit as double) / cast(reporting.usd_per_unit as double)
+            as rate_to_reporting
     from rates
     inner join reporting
         on rates.rate_month = reporting.rate_month

@@ -110,7 +110,7 @@ final as (
 
         -- numerics
         events.amount,
-        cast(round(events.amount * rates.rate_to_reporting, 2) as decimal(18, 2))
+        cast({{ round_double('events.amount * rates.rate_to_reporting', 2) }} as decimal(18, 2))
             as amount_reporting,
 
         -- booleans

@@ -111,12 +111,12 @@ marketing_touches as (
         touched_at,
         {{ touch_week_index }} as touch_week_index,
         {{ dbt.datediff('touched_at', 'as_of_at', 'second') }}
-        / 86400.0 as age_at_as_of_days,
+        / cast(86400 as double) as age_at_as_of_days,
         {{ dbt.datediff(
             'touched_at',
             dbt.dateadd('day', 7, 'cast(touch_week_start as timestamp)'),
             'second'
-        ) }} / 86400.0 as age_at_week_end_days
+        ) }} / cast(86400 as double) as age_at_week_end_days
     from touch_weeks
     where is_marketing_touch
 
@@ -302,7 +302,7 @@ week_facts as (
         coalesce(dated_weeks.week_index, sales_weeks.week_index) as week_index,
         dated_weeks.week_start,
         dated_weeks.measured_at,
-        round(dated_weeks.raw_score, 2) as engagement_score,
+        {{ round_double('dated_weeks.raw_score', 2) }} as engagement_score,
         dated_weeks.touches_in_week,
         dated_weeks.last_touch_at,
         sales_weeks.last_sales_activity_at as last_sales_activity_in_week
@@ -317,17 +317,12 @@ baselined as (
 
     select
         *,
-        round(
-            coalesce(
-                sum(engagement_score) over (
-                    partition by account_id
-                    order by week_index
-                    range between {{ baseline_weeks }} preceding and 1 preceding
-                ),
-                0
-            ) / {{ baseline_weeks }},
+        {{ round_double(
+            'coalesce(sum(engagement_score) over (partition by account_id order by week_index '
+            ~ 'range between ' ~ baseline_weeks ~ ' preceding and 1 preceding), 0) / '
+            ~ baseline_weeks,
             2
-        ) as baseline_score,
+        ) }} as baseline_score,
         max(last_sales_activity_in_week) over (
             partition by account_id
             order by week_index

@@ -64,7 +64,7 @@ final as (
         briefings.briefing,
 
         -- numerics
-        round(engagement.engagement_score, 1) as engagement_score,
+        {{ round_double('engagement.engagement_score', 1) }} as engagement_score,
         nullif(engagement.engaged_people, 0) as engaged_people,
 
         -- booleans

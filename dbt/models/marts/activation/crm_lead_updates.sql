@@ -38,7 +38,7 @@ final as (
         nurture.nurture_reason,
 
         -- numerics
-        nullif(round(scored.engagement_score, 1), 0) as engagement_score,
+        nullif({{ round_double('scored.engagement_score', 1) }}, 0) as engagement_score,
 
         -- dates
         nurture.nurture_since

@@ -77,9 +77,9 @@ final as (
 
         -- numerics
         cast(
-            round(
-                coalesce(opportunities.amount * credits.marketing_credit_fraction, 0), 2
-            ) as decimal(18, 2)
+            {{ round_double(
+                'coalesce(opportunities.amount * credits.marketing_credit_fraction, 0)', 2
+            ) }} as decimal(18, 2)
         ) as marketing_attributed_amount,
 
         -- timestamps

@@ -31,7 +31,7 @@ aged_touches as (
     select
         *,
         {{ dbt.datediff('touched_at', 'as_of_at', 'second') }}
-        / 86400.0 as age_days
+        / cast(86400 as double) as age_days
     from touches
 
 ),
@@ -83,7 +83,7 @@ final as (
         {{ touch_label('first_touches') }} as first_touch,
 
         -- numerics
-        round(scores.raw_score, 2) as engagement_score,
+        {{ round_double('scores.raw_score', 2) }} as engagement_score,
         scores.marketing_touches,
 
         -- timestamps

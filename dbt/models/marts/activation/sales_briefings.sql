@@ -339,7 +339,7 @@ final as (
         cast(
             floor(
                 {{ dbt.datediff('facts.last_sales_touch_at', 'facts.as_of_at', 'second') }}
-                / 86400.0
+                / cast(86400 as double)
             ) as {{ dbt.type_int() }}
         ) as days_since_last_sales_touch,
 

@@ -114,7 +114,7 @@ exact_cents as (
     select
         *,
         cast(round(abs(conversion_amount) * 100) as bigint) as amount_cents,
-        round(round(abs(conversion_amount) * 100) * credit_fraction, 6) as share_cents
+        {{ round_double('round(abs(conversion_amount) * 100) * credit_fraction', 6) }} as share_cents
     from fractions
 
 ),
@@ -124,7 +124,7 @@ cents as (
     select
         *,
         floor(share_cents) as floor_cents,
-        round(share_cents - floor(share_cents), 6) as remainder_cents
+        {{ round_double('share_cents - floor(share_cents)', 6) }} as remainder_cents
     from exact_cents
 
 ),

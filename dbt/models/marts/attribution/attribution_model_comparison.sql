@@ -51,13 +51,11 @@ final as (
         channel,
         '{{ var("reporting_currency") }}' as reporting_currency,
 
-        -- numerics (the loop leaves a trailing comma before `from`, which DuckDB accepts)
-        -- noqa: disable=CV03
+        -- numerics
     {%- for model in models %}
     coalesce(sum(credited_amount) filter (where attribution_model = '{{ model }}'), 0)
-        as {{ model }}_amount,
+        as {{ model }}_amount{% if not loop.last %},{% endif %}
     {%- endfor %}
-    -- noqa: enable=CV03
 
     from unioned
     group by conversion_type, channel

@@ -73,10 +73,12 @@ final as (
         records,
         records_with_account,
         sum(records) over (partition by identity, record_type) as records_of_type,
-        round(records / sum(records) over (partition by identity, record_type), 4)
+        {{ round_double('records / sum(records) over (partition by identity, record_type)', 4) }}
             as share_of_type,
         billed_amount,
-        round(billed_amount / sum(billed_amount) over (partition by identity, record_type), 4)
+        {{ round_double(
+            'cast(billed_amount as double) / sum(cast(billed_amount as double)) over (partition by identity, record_type)', 4
+        ) }}
             as share_of_billed_amount,
 
         -- booleans

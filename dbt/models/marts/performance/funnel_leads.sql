@@ -224,7 +224,7 @@ final as (
             ('won_to_first_payment', 'won_at', 'first_payment_at'),
         ] %}
         {{ dbt.datediff('reached_all.' ~ start, 'reached_all.' ~ stop, 'second') }}
-        / 86400.0
+        / cast(86400 as double)
             as days_{{ name }},
         {%- endfor %}
 

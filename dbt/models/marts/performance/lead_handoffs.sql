@@ -136,7 +136,7 @@ timed as (
         first_activities.activity_type as first_activity_type,
         first_activities.completed_at as first_activity_at,
         {{ dbt.datediff('mql_leads.mql_at', 'first_activities.completed_at', 'second') }}
-        / 3600.0 as hours_to_first_activity,
+        / cast(3600 as double) as hours_to_first_activity,
         coalesce(earlier_activities.activities_before_mql, 0) as activities_before_mql,
         as_of.as_of_at
     from mql_leads

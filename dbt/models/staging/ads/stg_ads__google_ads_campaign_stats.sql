@@ -2,7 +2,8 @@
 {%- set platform = 'google_ads' -%}
 {%- set campaign_id = 'cast(campaign_id as ' ~ dbt.type_string() ~ ')' -%}
 {#- cost in micros (millionths) of the account currency, rounded to whole cents -#}
-{%- set spend_minor = 'cast(round(metrics_cost_micros / 10000.0) as ' ~ dbt.type_bigint() ~ ')' -%}
+{#- (micros to cents, half up, in integers: the same on both engines) -#}
+{%- set spend_minor = 'cast(floor((metrics_cost_micros + 5000) / cast(10000 as double)) as ' ~ dbt.type_bigint() ~ ')' -%}
 
 with
 
