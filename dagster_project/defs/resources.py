@@ -41,13 +41,24 @@ WAREHOUSE_POOL = "warehouse"
 
 
 class LandingZone(dg.ConfigurableResource):
-    """The folder source systems export into: ``<root>/<system>/<object>/``."""
+    """The folder source systems export into: ``<root>/<system>/<object>/``; with
+    ``raw_parquet`` set (the Spark target), where the loader copies the raw tables as Parquet
+    after each committed file (lib/landing/parquet_mirror.py)."""
 
     root: str
+    raw_parquet: str | None = None
 
     @property
     def path(self) -> Path:
         return Path(self.root)
+
+    def mirror(self, con, tables: list[tuple[str, str]] | None = None) -> None:  # noqa: ANN001
+        """Copy what is new in ``tables`` (default: every raw table) to the Parquet folder;
+        nothing without one."""
+        if self.raw_parquet:
+            from dagster_project.lib.landing import parquet_mirror
+
+            parquet_mirror.sync(con, Path(self.raw_parquet), tables)
 
 
 class ReportsFolder(dg.ConfigurableResource):
@@ -266,23 +277,30 @@ DBT_EXECUTABLE = (
 
 
 def dbt_vars(
-    warehouse: Path | str, memory_limit: str | None = SETTINGS.duckdb_memory_limit
+    warehouse: Path | str,
+    memory_limit: str | None = SETTINGS.duckdb_memory_limit,
+    spark_dir: Path | str | None = None,
 ) -> dict[str, str]:
     """The vars every dbt command gets: ``warehouse_path`` and ``duckdb_memory_limit``, which
-    dbt/profiles.yml reads (engine settings: not inputs of the models, see build_state)."""
+    dbt/profiles.yml reads (engine settings: not inputs of the models, see build_state), and
+    on Spark ``spark_dir`` (part of the build's fingerprint: a switch of engine builds)."""
     out = {"warehouse_path": str(warehouse)}
     if memory_limit:
         out["duckdb_memory_limit"] = memory_limit
+    if spark_dir is not None:
+        out["spark_dir"] = str(spark_dir)
     return out
 
 
 def warehouse_vars(
-    warehouse: Path | str, memory_limit: str | None = SETTINGS.duckdb_memory_limit
+    warehouse: Path | str,
+    memory_limit: str | None = SETTINGS.duckdb_memory_limit,
+    spark_dir: Path | str | None = None,
 ) -> list[str]:
     """dbt arguments that point dbt at ``warehouse`` (``dbt_vars``). Parse and build pass the
     same value, so dbt's partial parsing stays valid between them (a changed var or profile
     makes dbt parse everything again)."""
-    return ["--vars", json.dumps(dbt_vars(warehouse, memory_limit))]
+    return ["--vars", json.dumps(dbt_vars(warehouse, memory_limit, spark_dir))]
 
 
 def warehouse_resource(
@@ -319,8 +337,31 @@ dbt_project = record.replace(
 dbt_project.prepare_if_dev()
 
 
-def dbt_cli() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
+class WarehouseDbt(DbtCliResource):
+    """dagster-dbt's dbt command, on the engine of the settings: DuckDB (the default), or Spark
+    with ``spark_dir`` set (target ``spark``, run by ``rjw-dbt`` so the Python model runs in the
+    local Spark session; see lib/spark_dbt.py)."""
+
+    spark_dir: str | None = None
+
+    @property
+    def on_spark(self) -> bool:
+        return self.spark_dir is not None
+
+    @property
+    def spark_warehouse(self) -> Path:
+        return Path(self.spark_dir or "") / "warehouse"
+
+
+def dbt_cli(settings: Settings | None = None) -> WarehouseDbt:
+    if settings is not None and settings.dbt_target == "spark":
+        return WarehouseDbt(
+            project_dir=dbt_project,
+            dbt_executable=str(Path(DBT_EXECUTABLE).with_name("rjw-dbt")),
+            target="spark",
+            spark_dir=str(settings.spark_dir),
+        )
+    return WarehouseDbt(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
 
 
 def prepare_dbt_manifest(
@@ -348,11 +389,14 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         # (the loader sets TimeZone=UTC per connection: as connection config DuckDB 2.0 fails
         # to autoload icu for it)
         "duckdb": warehouse_resource(settings.warehouse, settings.duckdb_memory_limit),
-        "landing": LandingZone(root=str(settings.landing)),
+        "landing": LandingZone(
+            root=str(settings.landing),
+            raw_parquet=str(settings.spark_dir / "raw") if settings.dbt_target == "spark" else None,
+        ),
         "reports": ReportsFolder(root=str(settings.reports)),
         "quality": QualityGate.from_settings(settings.quality),
         # the dbt asset hands the DuckDB resource's path to dbt (see defs/transform/dbt.py)
-        "dbt": dbt_cli(),
+        "dbt": dbt_cli(settings),
         "serving": ServingTarget(
             root=str(settings.serving), pii_mode=settings.snapshot_pii_mode, pii_salt=salt
         ),

@@ -51,6 +51,9 @@ DAGSTER_URL_ENV = "RJW_DAGSTER_URL"
 MEMORY_LIMIT_ENV = "RJW_DUCKDB_MEMORY_LIMIT"
 MEMORY_LIMIT = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
 DAGSTER_HOME_ENV = "DAGSTER_HOME"
+DBT_TARGET_ENV = "RJW_DBT_TARGET"
+SPARK_DIR_ENV = "RJW_SPARK_DIR"
+DBT_TARGETS = ("duckdb", "spark")
 
 SECRET_ENVS = (
     WEBHOOK_ENV,
@@ -74,6 +77,14 @@ def _pii_mode(env: Mapping[str, str], name: str, default: str) -> str:
     if mode not in PII_MODES:
         raise SettingsError(f"{name}={mode!r}: expected one of {', '.join(PII_MODES)}")
     return mode
+
+
+def _dbt_target(env: Mapping[str, str]) -> str:
+    target = (_text(env, DBT_TARGET_ENV, "duckdb") or "duckdb").lower()
+    if target not in DBT_TARGETS:
+        expected = ", ".join(DBT_TARGETS)
+        raise SettingsError(f"{DBT_TARGET_ENV}={target!r}: expected one of {expected}")
+    return target
 
 
 def _memory_limit(env: Mapping[str, str], name: str, default: str) -> str:
@@ -106,6 +117,11 @@ class Settings:
     extract_retry_delay_seconds: float = 5.0
     alert_timeout_seconds: float = 10.0
     dagster_url: str | None = None
+    # the engine dbt builds with: duckdb (the warehouse file) or spark (a local Spark session,
+    # dbt/profiles.yml; README "Running on Spark"): its Parquet tables, metastore and the raw
+    # tables' Parquet copy live under spark_dir
+    dbt_target: str = "duckdb"
+    spark_dir: Path = REPO_ROOT / "data" / "spark"
     # DuckDB's memory_limit for every connection to the warehouse, dbt's included (it spills to
     # disk past it): keeps a 100,000-account night under 6 GiB of memory
     duckdb_memory_limit: str = "4GB"
@@ -151,6 +167,8 @@ class Settings:
             alert_timeout_seconds=_number(env, WEBHOOK_TIMEOUT_ENV, 10.0, minimum=0.1),
             dagster_url=_text(env, DAGSTER_URL_ENV),
             duckdb_memory_limit=_memory_limit(env, MEMORY_LIMIT_ENV, cls.duckdb_memory_limit),
+            dbt_target=_dbt_target(env),
+            spark_dir=_path(env, SPARK_DIR_ENV, cls.spark_dir),
             quality=QualitySettings.from_env(env),
             secrets_set=secrets_set,
             api=ApiSettings.from_env(env, secrets_set),

@@ -16,6 +16,7 @@ from dagster_project.lib.connectors.commit import commit_batches
 from dagster_project.lib.connectors.http import ConnectorError
 from dagster_project.lib.connectors.registry import API_NAMES, api_of
 from dagster_project.lib.landing.contracts import META_SCHEMA, Contract
+from dagster_project.lib.landing.parquet_mirror import REJECTS
 
 
 def build_api_extract_asset(contract: Contract, api: str) -> dg.AssetsDefinition:
@@ -37,7 +38,7 @@ def build_api_extract_asset(contract: Contract, api: str) -> dg.AssetsDefinition
             "primary_key": ", ".join(contract.primary_key),
         },
         tags={"system": contract.system, "source_mode": "api"},
-        required_resource_keys={api, "duckdb"},
+        required_resource_keys={api, "duckdb", "landing"},
         retry_policy=extract_retry_policy(),
         pool=WAREHOUSE_POOL,
     )
@@ -56,6 +57,10 @@ def build_api_extract_asset(contract: Contract, api: str) -> dg.AssetsDefinition
                     connector.redact,
                 )
                 total = con.execute(f"select count(*) from {contract.table}").fetchone()[0]
+                # (the Spark target: the committed pages' rows copied to Parquet as well)
+                context.resources.landing.mirror(
+                    con, [tuple(contract.table.split(".", 1)), REJECTS]
+                )
         except ConnectorError as exc:  # (already redacted; the cause may hold a credential)
             raise dg.Failure(description=str(exc), allow_retries=exc.retryable) from None
         load = result.load

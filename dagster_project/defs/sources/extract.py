@@ -9,6 +9,7 @@ from dagster_project.defs.automation import extract_retry_policy
 from dagster_project.defs.resources import WAREHOUSE_POOL, LandingZone
 from dagster_project.lib.landing.contracts import META_SCHEMA, Contract
 from dagster_project.lib.landing.loader import load_object
+from dagster_project.lib.landing.parquet_mirror import REJECTS
 
 PREVIEW_ROWS = 5
 
@@ -50,7 +51,11 @@ def build_extract_asset(
     )
     def _extract(duckdb: DuckDBResource, landing: LandingZone) -> dg.MaterializeResult:
         with duckdb.get_connection() as con:
-            result = load_object(con, contract, landing.path)
+            # (the Spark target: each committed file's rows copied to Parquet as well)
+            tables = [tuple(contract.table.split(".", 1)), REJECTS]
+            result = load_object(
+                con, contract, landing.path, after_commit=lambda c: landing.mirror(c, tables)
+            )
             total = con.execute(f"select count(*) from {contract.table}").fetchone()[0]
             preview = con.execute(
                 f"select * exclude (_extra, _load_id) from {contract.table} "

@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -11,13 +12,16 @@ from dagster_duckdb import DuckDBResource
 from dagster_project.defs.resources import (
     WAREHOUSE_POOL,
     ReportsFolder,
+    WarehouseDbt,
     dbt_project,
     dbt_vars,
     memory_limit_of,
     warehouse_vars,
 )
+from dagster_project.lib import spark_output
 from dagster_project.lib.build_state import decide, project_fingerprint, record_build
 from dagster_project.lib.html import quality_report
+from dagster_project.lib.landing import parquet_mirror
 from dagster_project.lib.quality import model_tests, store
 
 # a run tagged with this (value "always"; `rjw run --rebuild` sets it) builds even when nothing
@@ -25,11 +29,16 @@ from dagster_project.lib.quality import model_tests, store
 FORCE_BUILD_TAG = "rjw/dbt_build"
 
 
-def dbt_build_args(duckdb: DuckDBResource) -> list[str]:
+def dbt_build_args(duckdb: DuckDBResource, dbt: WarehouseDbt | None = None) -> list[str]:
     """``dbt build`` into the DuckDB resource's file with its memory limit: they reach dbt as the
     vars ``warehouse_path`` and ``duckdb_memory_limit`` that dbt/profiles.yml reads
-    (``RJW_DUCKDB_PATH`` and ``RJW_DUCKDB_MEMORY_LIMIT`` only for dbt by hand)."""
-    return ["build", *warehouse_vars(duckdb.database, memory_limit_of(duckdb))]
+    (``RJW_DUCKDB_PATH`` and ``RJW_DUCKDB_MEMORY_LIMIT`` only for dbt by hand); on Spark also
+    ``spark_dir`` (its tables, metastore and the raw tables' Parquet copy)."""
+    return ["build", *warehouse_vars(duckdb.database, memory_limit_of(duckdb), _spark_dir(dbt))]
+
+
+def _spark_dir(dbt: DbtCliResource | None) -> str | None:
+    return dbt.spark_dir if isinstance(dbt, WarehouseDbt) and dbt.on_spark else None
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -90,12 +99,22 @@ def _build(
     that warned or failed (orphans above all) are recorded and shown in the quality report. A
     subset chosen by hand (the UI, a test) always runs and is never recorded as a build of the
     whole project."""
-    args = dbt_build_args(duckdb)
+    args = dbt_build_args(duckdb, dbt)
+    spark_dir = _spark_dir(dbt)
+    if spark_dir is not None:
+        # Spark reads the raw tables from their Parquet copy: copy what a crash between a
+        # commit and its copy may have left out, and drop what replaced files removed
+        with duckdb.get_connection() as con:
+            mirrored = parquet_mirror.sync(con, Path(spark_dir) / "raw")
+        context.log.info(
+            f"raw tables' Parquet copy: {len(mirrored.written)} load(s) written, "
+            f"{len(mirrored.removed)} removed, in {mirrored.seconds:.1f} s"
+        )
     if context.is_subset:
         yield from dbt.cli(args, context=context).stream()
         return
     fingerprint = project_fingerprint(
-        dbt_project.project_dir, dbt_vars(duckdb.database, memory_limit_of(duckdb))
+        dbt_project.project_dir, dbt_vars(duckdb.database, memory_limit_of(duckdb), spark_dir)
     )
     with duckdb.get_connection() as con:
         decision = decide(con, fingerprint)
@@ -126,6 +145,10 @@ def _build(
             ],
         )
     with duckdb.get_connection() as con:
+        if spark_dir is not None:
+            # the assets after dbt read the warehouse through DuckDB: Spark's tables as views
+            attached = spark_output.attach(con, Path(spark_dir) / "warehouse")
+            context.log.info(f"{len(attached)} Spark tables readable in the DuckDB warehouse")
         record_build(con, fingerprint, decision.last_load_id, started_at, context.run.run_id)
 
 

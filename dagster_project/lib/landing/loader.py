@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -62,7 +63,10 @@ def landing_files(contract: Contract, landing_root: Path) -> list[Path]:
 
 
 def load_object(
-    con: duckdb.DuckDBPyConnection, contract: Contract, landing_root: Path
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    landing_root: Path,
+    after_commit: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> LoadResult:
     """Load every new or changed landing file of one contract into its raw table.
 
@@ -72,6 +76,7 @@ def load_object(
     a changed file replaces what its earlier version loaded; a file whose content another file
     delivered before is recorded as a duplicate and loads nothing. Each file commits on its own:
     a ``LandingContractError`` stops the run at that file, files before it stay loaded.
+    ``after_commit(con)`` runs after each file's commit (the raw tables' Parquet copy).
     """
     started = time.perf_counter()
     landing_root = Path(landing_root)
@@ -126,6 +131,8 @@ def load_object(
                 raise RuntimeError(f"{path}: loading into {contract.table} failed: {exc}") from exc
             finally:
                 drop_temp_relations(con)
+            if after_commit is not None:
+                after_commit(con)
         detail.duration_seconds = time.perf_counter() - file_started
         log.info(
             "%s %s: %s, %d received, %d loaded, %d rejected%s",

@@ -1,0 +1,58 @@
+"""What a Spark build of the dbt project wrote, readable in the DuckDB warehouse.
+
+With the Spark target (``RJW_DBT_TARGET=spark``) dbt writes its tables as Parquet under Spark's
+warehouse folder, ``<spark dir>/warehouse/<schema>.db/<table>/``. The assets after dbt (the
+report, the analysts' snapshot, the PostgreSQL copy, the write-back, the quality report) read
+the warehouse through the DuckDB resource whichever engine built it: ``attach`` makes each of
+Spark's tables a DuckDB view over its Parquet files (``read_parquet``, Spark's partition folders
+as columns), in the schema of the same name, replacing the table or view a DuckDB build left
+there. Spark's own views (the ``intermediate`` layer) have no files and are not attached; the
+DuckDB views of that name are dropped, since they would read stale DuckDB tables.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+SCHEMAS = ("seeds", "staging", "intermediate", "marts", "attribution")
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def attach(
+    con: duckdb.DuckDBPyConnection, warehouse: Path, schemas: tuple[str, ...] = SCHEMAS
+) -> list[str]:
+    """Views over every Spark table of ``schemas``; returns their names (``schema.table``)."""
+    attached = []
+    for schema in schemas:
+        folder = Path(warehouse) / f"{schema}.db"
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(schema)}")
+        existing = dict(
+            con.execute(
+                "SELECT table_name, table_type FROM information_schema.tables "
+                "WHERE table_catalog = current_database() AND table_schema = ?",
+                [schema],
+            ).fetchall()
+        )
+        tables = (
+            sorted(p for p in folder.iterdir() if p.is_dir() and any(p.rglob("*.parquet")))
+            if folder.exists()
+            else []
+        )
+        names = {p.name for p in tables}
+        for name, kind in existing.items():
+            if name in names or kind == "VIEW":
+                what = "VIEW" if kind == "VIEW" else "TABLE"
+                con.execute(f"DROP {what} IF EXISTS {_quote(schema)}.{_quote(name)}")
+        for table in tables:
+            files = (table.as_posix() + "/**/*.parquet").replace("'", "''")
+            con.execute(
+                f"CREATE VIEW {_quote(schema)}.{_quote(table.name)} AS SELECT * FROM "
+                f"read_parquet('{files}', hive_partitioning = true)"
+            )
+            attached.append(f"{schema}.{table.name}")
+    return attached
