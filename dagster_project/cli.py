@@ -20,6 +20,7 @@ import os
 import subprocess
 import sys
 import time
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -342,6 +343,9 @@ def _serving(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # pyspark (the Spark extra) warns about pandas 3 when a library probes for it; the warehouse
+    # hands Spark no pandas frame but the data-driven credit's 60 rows
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
     parser = argparse.ArgumentParser(
         prog="rjw", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

@@ -3,6 +3,20 @@
     dispatched macros may hold engine-specific SQL: dagster_project/lib/sql_portability.py (a
     test) rejects the known differing constructs anywhere else. -#}
 
+{#- Every column but `columns`: `* exclude (...)` on DuckDB, `* except (...)` on Spark (DuckDB
+    reads `except` too; sqlfluff's DuckDB dialect does not). -#}
+{% macro all_columns_except(columns) -%}
+    {{ return(adapter.dispatch('all_columns_except')(columns)) }}
+{%- endmacro %}
+
+{% macro duckdb__all_columns_except(columns) -%}
+    * exclude ({{ columns | join(', ') }})
+{%- endmacro %}
+
+{% macro spark__all_columns_except(columns) -%}
+    * except ({{ columns | join(', ') }})
+{%- endmacro %}
+
 {#- The value of the row with the smallest `order` among the rows whose value is not null
     (DuckDB's arg_min skips null values; Spark's min_by keeps them, so a null value's order is
     made null, which both skip). -#}

@@ -118,7 +118,7 @@ touch_channels as (
     from touch_channel_counts
     qualify row_number() over (
             partition by campaign_key
-            order by touches desc, channel, sub_channel asc
+            order by touches desc, channel asc, sub_channel asc
         ) = 1
 
 ),

@@ -114,7 +114,8 @@ exact_cents as (
     select
         *,
         cast(round(abs(conversion_amount) * 100) as bigint) as amount_cents,
-        {{ round_double('round(abs(conversion_amount) * 100) * credit_fraction', 6) }} as share_cents
+        {{ round_double('round(abs(conversion_amount) * 100) * credit_fraction', 6) }}
+            as share_cents
     from fractions
 
 ),

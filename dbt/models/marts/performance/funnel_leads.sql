@@ -41,7 +41,7 @@ people as (
         min(sql_at) as sql_at,
         coalesce(bool_or(is_disqualified_lead), false) as has_disqualified_lead,
         {{ last_by("coalesce(disqualification_reason, '(no reason given)')", 'created_at') }}
-            filter (where is_disqualified_lead) as disqualification_reason
+        filter (where is_disqualified_lead) as disqualification_reason
     from person_leads
     group by person_key
 
@@ -82,7 +82,8 @@ funnel_opportunities as (
 
     select
         people.person_key,
-        {{ first_by('opportunities.opportunity_id', 'opportunities.created_at') }} as opportunity_id,
+        {{ first_by('opportunities.opportunity_id', 'opportunities.created_at') }}
+            as opportunity_id,
         min(opportunities.created_at) as opportunity_created_at,
         {{ first_by('opportunities.opportunity_id', 'opportunities.won_at') }}
         filter (where opportunities.won_at is not null) as won_opportunity_id,

@@ -3,7 +3,8 @@
 {%- set campaign_id = 'cast(campaign_id as ' ~ dbt.type_string() ~ ')' -%}
 {#- cost in micros (millionths) of the account currency, rounded to whole cents -#}
 {#- (micros to cents, half up, in integers: the same on both engines) -#}
-{%- set spend_minor = 'cast(floor((metrics_cost_micros + 5000) / cast(10000 as double)) as ' ~ dbt.type_bigint() ~ ')' -%}
+{%- set spend_minor = 'cast(floor((metrics_cost_micros + 5000) / cast(10000 as double)) as '
+    ~ dbt.type_bigint() ~ ')' -%}
 
 with
 
@@ -50,7 +51,7 @@ renamed as (
 deduplicated as (
 
     -- a re-exported day replaces the earlier one: the latest load wins
-    select * except (_source_seq, _source_line)
+    select {{ all_columns_except(['_source_seq', '_source_line']) }}
     from renamed
     {{ latest_version('ad_campaign_day_key') }}
 

@@ -45,7 +45,7 @@ renamed as (
 deduplicated as (
 
     -- no updated-at in the report: the latest load wins
-    select * except (_source_seq, _source_line)
+    select {{ all_columns_except(['_source_seq', '_source_line']) }}
     from renamed
     {{ latest_version('ad_campaign_id') }}
 

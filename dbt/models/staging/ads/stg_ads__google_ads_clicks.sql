@@ -46,7 +46,7 @@ renamed as (
 deduplicated as (
 
     -- consecutive click exports overlap by one day, so those gclids arrive twice: latest load wins
-    select * except (_source_seq, _source_line)
+    select {{ all_columns_except(['_source_seq', '_source_line']) }}
     from renamed
     {{ latest_version('click_id') }}
 

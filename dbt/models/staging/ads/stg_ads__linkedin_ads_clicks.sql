@@ -47,7 +47,7 @@ renamed as (
 deduplicated as (
 
     -- a click re-exported in a later file: the latest load wins
-    select * except (_source_seq, _source_line)
+    select {{ all_columns_except(['_source_seq', '_source_line']) }}
     from renamed
     {{ latest_version('click_id') }}
 

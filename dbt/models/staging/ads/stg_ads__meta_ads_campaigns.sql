@@ -48,7 +48,7 @@ deduplicated as (
 
     -- the newest updated_time wins (then the latest load); updated_at is not part of the
     -- cross-platform shape (Google has no such field), so it is dropped
-    select * except (updated_at, _source_seq, _source_line)
+    select {{ all_columns_except(['updated_at', '_source_seq', '_source_line']) }}
     from renamed
     {{ latest_version('ad_campaign_id', 'updated_at') }}
 

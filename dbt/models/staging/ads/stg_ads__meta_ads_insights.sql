@@ -47,7 +47,7 @@ renamed as (
 deduplicated as (
 
     -- a re-exported day replaces the earlier one: the latest load wins
-    select * except (_source_seq, _source_line)
+    select {{ all_columns_except(['_source_seq', '_source_line']) }}
     from renamed
     {{ latest_version('ad_campaign_day_key') }}
 

@@ -42,7 +42,7 @@ renamed as (
 deduplicated as (
 
     -- Stripe exports carry no updated-at: the latest load wins (the delta re-export)
-    select * except (_source_seq, _source_line)
+    select {{ all_columns_except(['_source_seq', '_source_line']) }}
     from renamed
     {{ latest_version('customer_id') }}
 

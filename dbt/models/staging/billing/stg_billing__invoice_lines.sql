@@ -24,6 +24,8 @@ deduplicated as (
 
 ),
 
+-- (the line's columns come from the unnest, the invoice's from the invoice)
+-- noqa: disable=RF03
 renamed as (
 
     select
@@ -50,5 +52,6 @@ renamed as (
     {{ from_json_array_elements('deduplicated', 'invoices', 'lines', '$.data', 'line') }}
 
 )
+-- noqa: enable=RF03
 
 select * from renamed

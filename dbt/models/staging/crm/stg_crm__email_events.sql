@@ -47,7 +47,7 @@ renamed as (
 deduplicated as (
 
     -- events have no updated-at: an event delivered twice keeps its latest load
-    select * except (_source_seq, _source_line)
+    select {{ all_columns_except(['_source_seq', '_source_line']) }}
     from renamed
     {{ latest_version('email_event_id') }}
 

@@ -84,7 +84,7 @@ renamed as (
 deduplicated as (
 
     -- submissions have no updated-at: a submission delivered twice keeps its latest load
-    select * except (_source_seq, _source_line)
+    select {{ all_columns_except(['_source_seq', '_source_line']) }}
     from renamed
     {{ latest_version('form_submission_id') }}
 

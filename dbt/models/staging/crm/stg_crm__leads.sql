@@ -61,7 +61,7 @@ deduplicated as (
 
     -- leads are re-exported once sales works them (a *_delta.csv file): the version with the
     -- newest LastModifiedDate wins, whichever load delivered it
-    select * except (_source_seq, _source_line)
+    select {{ all_columns_except(['_source_seq', '_source_line']) }}
     from renamed
     {{ latest_version('lead_id', 'updated_at') }}
 

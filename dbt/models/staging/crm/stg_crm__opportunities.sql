@@ -52,7 +52,7 @@ deduplicated as (
 
     -- deals are re-exported as they move (a *_delta.csv file): the version with the newest
     -- LastModifiedDate wins, whichever load delivered it
-    select * except (_source_seq, _source_line)
+    select {{ all_columns_except(['_source_seq', '_source_line']) }}
     from renamed
     {{ latest_version('opportunity_id', 'updated_at') }}
 

@@ -36,7 +36,7 @@ renamed as (
 deduplicated as (
 
     -- raw keeps every exported version of a contact role: keep the newest
-    select * except (_source_seq, _source_line)
+    select {{ all_columns_except(['_source_seq', '_source_line']) }}
     from renamed
     {{ latest_version('opportunity_contact_role_id', 'updated_at') }}
 

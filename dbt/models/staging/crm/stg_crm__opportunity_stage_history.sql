@@ -40,7 +40,7 @@ renamed as (
 deduplicated as (
 
     -- history rows are immutable (no updated-at): a row delivered twice keeps its latest load
-    select * except (_source_seq, _source_line)
+    select {{ all_columns_except(['_source_seq', '_source_line']) }}
     from renamed
     {{ latest_version('stage_history_id') }}
 

@@ -59,7 +59,7 @@ renamed as (
 deduplicated as (
 
     -- raw keeps every exported version of an activity: keep the newest
-    select * except (_source_seq, _source_line)
+    select {{ all_columns_except(['_source_seq', '_source_line']) }}
     from renamed
     {{ latest_version('activity_id', 'updated_at') }}
 

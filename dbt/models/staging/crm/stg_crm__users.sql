@@ -37,7 +37,7 @@ renamed as (
 deduplicated as (
 
     -- raw keeps every exported version of a user: keep the newest
-    select * except (_source_seq, _source_line)
+    select {{ all_columns_except(['_source_seq', '_source_line']) }}
     from renamed
     {{ latest_version('user_id', 'updated_at') }}
 
