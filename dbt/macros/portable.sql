@@ -71,12 +71,17 @@
             {%- do keys.append((item, false)) -%}
         {%- endif -%}
     {%- endfor -%}
+    {%- set collected -%}
+        collect_list(struct(
+            {%- for key in keys %}{{ key[0] }} as k{{ loop.index }}, {% endfor -%}
+            {{ value }} as v
+        )){%- if where %} filter (where {{ where }}){% endif %}
+    {%- endset -%}
     transform(
-        {% if limit %}slice({% endif %}array_sort(
-            collect_list(struct(
-                {%- for key in keys %}{{ key[0] }} as k{{ loop.index }}, {% endfor -%}
-                {{ value }} as v
-            )){%- if where %} filter (where {{ where }}){% endif %},
+        {% if limit %}slice({% endif %}
+        {%- if keys -%}
+        array_sort(
+            {{ collected }},
             (l, r) -> case
                 {%- for key in keys %}
                 when l.k{{ loop.index }} is null and r.k{{ loop.index }} is not null then 1
@@ -86,7 +91,11 @@
                 {%- endfor %}
                 else 0
             end
-        ){% if limit %}, 1, {{ limit }}){% endif %},
+        )
+        {%- else -%}
+        {{ collected }}
+        {%- endif -%}
+        {% if limit %}, 1, {{ limit }}){% endif %},
         s -> s.v
     )
 {%- endmacro %}

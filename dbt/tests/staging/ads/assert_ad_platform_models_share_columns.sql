@@ -37,25 +37,41 @@ expected_models as (
 
 ),
 
+-- the columns as the engine reports them (dbt's adapter.get_columns_in_relation: DuckDB's
+-- catalog or Spark's), one literal row per column
 model_columns as (
 
-    {% for family, models in families.items() -%}
+    {% set rows = [] -%}
+    {%- set relations = {} -%}
+    {%- for family, models in families.items() -%}
+    {%- for model in models -%}{%- do relations.update({model: ref(model)}) -%}{%- endfor -%}
+    {%- endfor -%}
+    {%- if execute -%}
+    {%- for family, models in families.items() -%}
     {%- for model in models -%}
-    {%- set relation = ref(model) %}
+    {%- for column in adapter.get_columns_in_relation(relations[model]) -%}
+    {%- do rows.append([family, model, loop.index, column.name | lower, column.data_type | lower]) -%}
+    {%- endfor -%}
+    {%- endfor -%}
+    {%- endfor -%}
+    {%- endif %}
+    {%- for row in rows %}
     select
-        '{{ family }}' as family,
-        '{{ model }}' as model_name,
-        ordinal_position,
-        lower(column_name) as column_name,
-        lower(data_type) as data_type
-    from information_schema.columns
-    where table_catalog = '{{ relation.database }}'
-        and table_schema = '{{ relation.schema }}'
-        and table_name = '{{ relation.identifier }}'
+        '{{ row[0] }}' as family,
+        '{{ row[1] }}' as model_name,
+        {{ row[2] }} as ordinal_position,
+        '{{ row[3] }}' as column_name,
+        '{{ row[4] }}' as data_type
     {% if not loop.last %}union all{% endif %}
+    {%- else %}
+    select
+        cast(null as {{ dbt.type_string() }}) as family,
+        cast(null as {{ dbt.type_string() }}) as model_name,
+        cast(null as {{ dbt.type_int() }}) as ordinal_position,
+        cast(null as {{ dbt.type_string() }}) as column_name,
+        cast(null as {{ dbt.type_string() }}) as data_type
+    where false
     {%- endfor %}
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
 
 ),
 
