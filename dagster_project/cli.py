@@ -143,7 +143,10 @@ def _nothing_new(settings: Settings) -> bool:
     from dagster_project.lib.night_check import check_night
 
     t0 = time.perf_counter()
-    fingerprint = project_fingerprint(dbt_project.project_dir, dbt_vars(settings.warehouse))
+    spark_dir = settings.spark_dir if settings.dbt_target == "spark" else None
+    fingerprint = project_fingerprint(
+        dbt_project.project_dir, dbt_vars(settings.warehouse, spark_dir=spark_dir)
+    )
     try:
         night = check_night(
             settings.warehouse, settings.landing, fingerprint, settings.quality, settings.api.modes

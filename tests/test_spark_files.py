@@ -5,6 +5,7 @@ sources' declared columns Spark's raw tables are created with."""
 
 from __future__ import annotations
 
+import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -121,6 +122,25 @@ def test_a_crash_between_commit_and_copy_is_mended_by_the_next_sync(tmp_path):
     assert not (root / "raw_crm" / "opportunities" / ".tmp-leftover").exists()
 
 
+def test_a_partition_that_does_not_hold_its_load_is_written_again(tmp_path):
+    """A warehouse started afresh reuses load ids: the old file is replaced, not trusted."""
+    root = tmp_path / "raw"
+    for name, amount in (("first", "1.00"), ("second", "2.00")):
+        landing = tmp_path / name
+        land(
+            landing,
+            "opportunities_1.csv",
+            f"{HEADER}\n{opp('006A', amount)}\n{opp('006B', amount)}\n",
+        )
+        with duckdb.connect(str(tmp_path / f"{name}.duckdb")) as con:
+            load_object(con, OPPS, landing)
+            if name == "second":  # same load id, one row fewer
+                con.execute("delete from raw_crm.opportunities where Id = '006B'")
+            result = parquet_mirror.sync(con, root)
+    assert result.written == ["raw_crm.opportunities/_load_id=1"]
+    assert partitions(root) == {1: [("006A", Decimal("2.00"))]}
+
+
 def test_the_extract_asset_copies_its_loads_when_the_landing_zone_has_a_parquet_folder(tmp_path):
     landing, root = tmp_path / "landing", tmp_path / "spark" / "raw"
     land(landing, "opportunities_1.csv", f"{HEADER}\n{opp('006A', '1.00')}\n")
@@ -176,6 +196,23 @@ def test_spark_tables_become_duckdb_views_replacing_a_duckdb_build(tmp_path):
         ("marts.kept", "BASE TABLE"),
         ("marts.touchpoints", "VIEW"),
     ]
+
+
+def test_spark_scratch_folders_are_not_read_as_data(tmp_path):
+    spark = tmp_path / "warehouse"
+    spark_table(
+        spark, "marts", "touchpoints", "select 't1' as touchpoint_id", "record_type=ad_click"
+    )
+    # what a killed Spark write leaves: its temporary and staging copies of the same rows
+    spark_table(spark, "marts", "touchpoints", "select 't1' as touchpoint_id", "_temporary/0")
+    table = spark / "marts.db" / "touchpoints"
+    staging = table / ".spark-staging-1" / "record_type=ad_click"
+    staging.mkdir(parents=True)
+    shutil.copy(table / "record_type=ad_click" / "part-00000.parquet", staging / "part-0.parquet")
+    assert spark_output.table_files(table) == [table / "record_type=ad_click/part-00000.parquet"]
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        spark_output.attach(con, spark)
+        assert con.execute("select count(*) from marts.touchpoints").fetchone() == (1,)
 
 
 def test_the_engine_setting_chooses_dbt_target_executable_and_parquet_folder(tmp_path):

@@ -97,7 +97,12 @@ def _runs_in_progress(instance: dg.DagsterInstance) -> list[dg.DagsterRun]:
 
 # ------------------------------------------------------------------------------------- schedule
 def nightly_decision(
-    stamp: str, landing: Path, warehouse: Path, quality_settings=None, modes=None
+    stamp: str,
+    landing: Path,
+    warehouse: Path,
+    quality_settings=None,
+    modes=None,
+    spark_dir: Path | None = None,
 ) -> dg.RunRequest | dg.SkipReason:
     """The night's run, or a skip when nothing is new: every landing file loaded and the last dbt
     build current (lib/night_check.py). A skip names the sources older than their allowed age,
@@ -106,7 +111,8 @@ def nightly_decision(
         night = check_night(
             warehouse,
             landing,
-            project_fingerprint(dbt_project.project_dir, dbt_vars(warehouse)),
+            # (the build's vars: on Spark with spark_dir, see defs/transform/dbt.py)
+            project_fingerprint(dbt_project.project_dir, dbt_vars(warehouse, spark_dir=spark_dir)),
             quality_settings,
             modes,
         )
@@ -156,6 +162,7 @@ def build_nightly_schedule(settings: Settings = SETTINGS) -> dg.ScheduleDefiniti
                 Path(duckdb.database),
                 quality.settings(),
                 settings.api.modes,
+                settings.spark_dir if settings.dbt_target == "spark" else None,
             )
 
     except dg.DagsterInvalidDefinitionError as exc:

@@ -35,7 +35,8 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.lib.sql import ident, literal
+from dagster_project.lib.spark_output import read_parquet_sql, table_files
+from dagster_project.lib.sql import ident
 
 EQUAL, WITHIN, DIFFERENT, MISSING = (
     "equal",
@@ -146,12 +147,10 @@ def compare_relation(
     relation, duck_src = f"{schema}.{table}", f"{ident(schema)}.{ident(table)}"
     duck_rows = con.execute(f"select count(*) from {duck_src}").fetchone()[0]
     folder = spark_table_dir(spark_warehouse, schema, table)
-    if not folder.is_dir() or not any(folder.rglob("*.parquet")):
+    files = table_files(folder) if folder.is_dir() else []
+    if not files:
         return RelationResult(relation, MISSING, duck_rows)
-    spark_src = (
-        f"read_parquet({literal(str(folder) + '/**/*.parquet')}, "
-        "hive_partitioning = true, union_by_name = true)"
-    )
+    spark_src = read_parquet_sql(files)
     spark_cols = {name.lower(): (name, sql_type) for name, sql_type in _describe(con, spark_src)}
     duck_cols = _describe(con, duck_src)
     duck_names = {name.lower() for name, _ in duck_cols}

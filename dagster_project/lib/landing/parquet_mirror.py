@@ -12,7 +12,9 @@ what it committed. ``sync`` makes the Parquet folder equal the raw tables:
   ``superseded_by`` changes when a file is replaced, so it is rewritten, not partitioned).
 
 A load's rows never change after its commit, so a partition already present is not written
-again: a sync after one committed file writes one file per table it touched. Each file is
+again: a sync after one committed file writes one file per table it touched. A present
+partition is written again when its file does not hold the load's row count or the table's
+columns (a warehouse started afresh reuses load ids; a contract gained a column). Each file is
 written to a temporary folder and renamed into place, so a reader never sees half a partition
 and a crash between the commit and the copy is mended by the next sync. JSON columns are written
 as text (Spark has no JSON type), every other type as DuckDB writes it.
@@ -99,6 +101,35 @@ def _copy(con: duckdb.DuckDBPyConnection, query: str, target: Path, params: list
             shutil.rmtree(staging)
 
 
+def _stale(
+    con: duckdb.DuckDBPyConnection,
+    present: dict[int, Path],
+    counts: dict[int, int],
+    columns: list[str],
+) -> set[int]:
+    """The present partitions whose file does not hold the load's rows and the columns."""
+    files = {f"{folder.as_posix()}/data.parquet": load for load, folder in present.items()}
+    readable = [f for f in files if Path(f).exists()]
+    stale = {files[f] for f in files if f not in readable}
+    if readable:
+        listed = ", ".join("'" + f.replace("'", "''") + "'" for f in readable)
+        rows = dict(
+            con.execute(
+                f"SELECT file_name, num_rows FROM parquet_file_metadata([{listed}])"
+            ).fetchall()
+        )
+        names: dict[str, list[str]] = {}
+        for file, name in con.execute(
+            f"SELECT file_name, name FROM parquet_schema([{listed}]) WHERE name <> 'duckdb_schema'"
+        ).fetchall():
+            names.setdefault(file, []).append(name)
+        for file in readable:
+            load = files[file]
+            if rows.get(file) != counts.get(load) or names.get(file) != columns:
+                stale.add(load)
+    return stale
+
+
 def _load_column(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
     return "load_id" if (schema, table) == REJECTS else PARTITION
 
@@ -110,7 +141,7 @@ def sync(
 ) -> MirrorResult:
     """Make ``root`` hold every load of ``tables`` (default: all raw tables) as a Parquet
     partition and nothing else, and rewrite the manifest. Idempotent; cheap when nothing is
-    new (one ``SELECT DISTINCT`` of the load column per table)."""
+    new (a count per load, and the Parquet files' footers)."""
     started = time.perf_counter()
     root = Path(root)
     result = MirrorResult()
@@ -119,12 +150,14 @@ def sync(
             continue
         column = _load_column(con, schema, table)
         folder = root / schema / table
-        loads = {
-            int(row[0])
-            for row in con.execute(
-                f'SELECT DISTINCT "{column}" FROM "{schema}"."{table}"'
+        counts = {
+            int(load): int(rows)
+            for load, rows in con.execute(
+                f'SELECT "{column}", count(*) FROM "{schema}"."{table}" '
+                f'WHERE "{column}" IS NOT NULL GROUP BY 1'
             ).fetchall()
         }
+        loads = set(counts)
         present = {}
         if folder.exists():
             for child in folder.iterdir():
@@ -132,7 +165,17 @@ def sync(
                     present[int(child.name.split("=", 1)[1])] = child
                 elif child.name.startswith(".tmp-"):  # a copy a crash left behind
                     shutil.rmtree(child, ignore_errors=True)
-        for load_id in sorted(loads - present.keys()):
+        columns = [
+            str(name)
+            for (name,) in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE database_name = "
+                "current_database() AND schema_name = ? AND table_name = ? "
+                "AND column_name <> ? ORDER BY column_index",
+                [schema, table, column],
+            ).fetchall()
+        ]
+        stale = _stale(con, {k: v for k, v in present.items() if k in loads}, counts, columns)
+        for load_id in sorted((loads - present.keys()) | stale):
             _copy(
                 con,
                 f'SELECT {_select_list(con, schema, table, column)} FROM "{schema}"."{table}" '
@@ -146,6 +189,8 @@ def sync(
             result.removed.append(f"{schema}.{table}/{column}={load_id}")
     if _exists(con, *MANIFEST):
         schema, table = MANIFEST
+        for leftover in (root / schema).glob(".tmp-*"):  # a manifest copy a crash left behind
+            shutil.rmtree(leftover, ignore_errors=True)
         _copy(
             con,
             f'SELECT {_select_list(con, schema, table, "")} FROM "{schema}"."{table}"',

@@ -65,10 +65,7 @@ final as (
 
         -- numerics
         opportunities.amount,
-        cast(
-            {{ round_double('opportunities.amount * rates.rate_to_reporting', 2) }}
-            as decimal(18, 2)
-        ) as amount_reporting,
+        {{ round_money('opportunities.amount', 'rates.rate_to_reporting') }} as amount_reporting,
         opportunities.probability,
         coalesce(history.stage_changes, 0) as stage_changes,
         case

@@ -46,8 +46,8 @@ converted_source as (
 
     select
         leads.converted_opportunity_id as opportunity_id,
-        {{ first_by('leads.person_key', 'leads.created_at') }} as person_key,
-        {{ first_by('leads.lead_id', 'leads.created_at') }} as lead_id,
+        {{ first_by('leads.person_key', ['leads.created_at', 'leads.lead_id']) }} as person_key,
+        {{ first_by('leads.lead_id', ['leads.created_at', 'leads.lead_id']) }} as lead_id,
         1 as source_rule
     from leads
     inner join opportunities
@@ -60,8 +60,8 @@ contact_lead_source as (
 
     select
         role_people.opportunity_id,
-        {{ first_by('leads.person_key', 'leads.created_at') }} as person_key,
-        {{ first_by('leads.lead_id', 'leads.created_at') }} as lead_id,
+        {{ first_by('leads.person_key', ['leads.created_at', 'leads.lead_id']) }} as person_key,
+        {{ first_by('leads.lead_id', ['leads.created_at', 'leads.lead_id']) }} as lead_id,
         2 as source_rule
     from role_people
     inner join opportunities

@@ -110,7 +110,7 @@ final as (
 
         -- numerics
         events.amount,
-        cast({{ round_double('events.amount * rates.rate_to_reporting', 2) }} as decimal(18, 2))
+        {{ round_money('events.amount', 'rates.rate_to_reporting') }}
             as amount_reporting,
 
         -- booleans

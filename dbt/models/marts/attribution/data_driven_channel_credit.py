@@ -16,6 +16,15 @@ COLUMNS = (
 )
 
 
+# the columns data_driven_credit returns, typed as DuckDB reads them (an empty result has no
+# values for Spark to guess the types from)
+SPARK_SCHEMA = (
+    "conversion_type string, attribution_model string, channel string, removal_effect double, "
+    "shapley_value double, credit_share double, attributed_conversions double, "
+    "attributed_value double"
+)
+
+
 def model(dbt, session):
     # file_format: Spark's table format (dbt-duckdb ignores it)
     dbt.config(materialized="table", schema="attribution", file_format="parquet")
@@ -25,7 +34,9 @@ def model(dbt, session):
     # a Spark DataFrame: pandas' missing values (NaN) become nulls, as DuckDB reads them
     from pyspark.sql import functions as F
 
-    credit = session.createDataFrame(data_driven_credit(paths.selectExpr(*COLUMNS).toPandas()))
+    credit = session.createDataFrame(
+        data_driven_credit(paths.selectExpr(*COLUMNS).toPandas()), schema=SPARK_SCHEMA
+    )
     return credit.select(
         *(
             F.when(F.isnan(name), None).otherwise(F.col(name)).alias(name)

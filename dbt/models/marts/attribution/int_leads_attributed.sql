@@ -29,7 +29,7 @@ lead_people as (
 
     select
         person_key,
-        {{ first_by('lead_id', 'created_at') }} as lead_id,
+        {{ first_by('lead_id', ['created_at', 'lead_id']) }} as lead_id,
         min(created_at) as lead_created_at
     from {{ ref('int_person_leads_linked') }}
     group by person_key

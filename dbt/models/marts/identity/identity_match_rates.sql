@@ -77,7 +77,7 @@ final as (
             as share_of_type,
         billed_amount,
         {{ round_double(
-            'cast(billed_amount as double) / sum(cast(billed_amount as double)) over (partition by identity, record_type)', 4
+            'cast(billed_amount as double) / cast(sum(billed_amount) over (partition by identity, record_type) as double)', 4
         ) }}
             as share_of_billed_amount,
 

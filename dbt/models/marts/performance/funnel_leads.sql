@@ -31,16 +31,18 @@ people as (
 
     select
         person_key,
-        {{ first_by('lead_id', 'created_at') }} as lead_id,
-        {{ first_by('owner_user_id', 'created_at') }} as owner_user_id,
-        {{ first_by('lead_source', 'created_at') }} as lead_source,
+        {{ first_by('lead_id', ['created_at', 'lead_id']) }} as lead_id,
+        {{ first_by('owner_user_id', ['created_at', 'lead_id']) }} as owner_user_id,
+        {{ first_by('lead_source', ['created_at', 'lead_id']) }} as lead_source,
         count(*) as lead_count,
         min(created_at) as lead_created_at,
         min(mql_at) as mql_at,
         min(sal_at) as sal_at,
         min(sql_at) as sql_at,
         coalesce(bool_or(is_disqualified_lead), false) as has_disqualified_lead,
-        {{ last_by("coalesce(disqualification_reason, '(no reason given)')", 'created_at') }}
+        {{ last_by(
+            "coalesce(disqualification_reason, '(no reason given)')", ['created_at', 'lead_id']
+        ) }}
         filter (where is_disqualified_lead) as disqualification_reason
     from person_leads
     group by person_key
@@ -82,10 +84,16 @@ funnel_opportunities as (
 
     select
         people.person_key,
-        {{ first_by('opportunities.opportunity_id', 'opportunities.created_at') }}
+        {{ first_by(
+            'opportunities.opportunity_id',
+            ['opportunities.created_at', 'opportunities.opportunity_id']
+        ) }}
             as opportunity_id,
         min(opportunities.created_at) as opportunity_created_at,
-        {{ first_by('opportunities.opportunity_id', 'opportunities.won_at') }}
+        {{ first_by(
+            'opportunities.opportunity_id',
+            ['opportunities.won_at', 'opportunities.opportunity_id']
+        ) }}
         filter (where opportunities.won_at is not null) as won_opportunity_id,
         min(opportunities.won_at) as won_at
     from people

@@ -118,10 +118,8 @@ final as (
 
         -- numerics
         cast(unioned.spend_amount as decimal(18, 2)) as spend_amount,
-        cast(
-            {{ round_double('unioned.spend_amount * rates.rate_to_reporting', 2) }}
-            as decimal(18, 2)
-        ) as spend_amount_reporting,
+        {{ round_money('unioned.spend_amount', 'rates.rate_to_reporting') }}
+            as spend_amount_reporting,
         unioned.impressions,
         unioned.clicks,
         unioned.spend_days,

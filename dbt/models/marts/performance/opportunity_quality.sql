@@ -27,8 +27,8 @@ aggregated as (
         count(*) filter (where outcome = 'lost') as lost_opportunities,
         sum(amount_reporting) as pipeline_amount,
         coalesce(sum(amount_reporting) filter (where outcome = 'won'), 0) as bookings_amount,
-        avg(amount_reporting) as avg_opportunity_amount,
-        avg(amount_reporting) filter (where outcome = 'won') as avg_deal_size,
+        avg(cast(amount_reporting as double)) as avg_opportunity_amount,
+        avg(cast(amount_reporting as double)) filter (where outcome = 'won') as avg_deal_size,
         percentile_cont(0.5) within group (order by sales_cycle_days) as median_sales_cycle_days
     from opportunities
     group by sourcing_channel
@@ -54,8 +54,10 @@ final as (
         / nullif(won_opportunities + lost_opportunities, 0) as win_rate,
         cast(pipeline_amount as decimal(18, 2)) as pipeline_amount,
         cast(bookings_amount as decimal(18, 2)) as bookings_amount,
-        cast(avg_opportunity_amount as decimal(18, 2)) as avg_opportunity_amount,
-        cast(avg_deal_size as decimal(18, 2)) as avg_deal_size,
+        -- (averages as doubles on both engines: Spark averages decimals exactly, DuckDB not)
+        cast({{ round_double('avg_opportunity_amount', 2) }} as decimal(18, 2))
+            as avg_opportunity_amount,
+        cast({{ round_double('avg_deal_size', 2) }} as decimal(18, 2)) as avg_deal_size,
         median_sales_cycle_days
 
     from aggregated

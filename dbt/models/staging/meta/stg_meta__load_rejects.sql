@@ -47,16 +47,16 @@ renamed as (
         -- numerics
         line,
         {{ stripe_amount(
-            "try_cast(coalesce(
-                " ~ json_text('stripe_record', '$.total') ~ ",
-                " ~ json_text('stripe_record', '$.amount_paid') ~ ",
-                " ~ json_text('stripe_record', '$.amount') ~ "
-            ) as bigint)",
+            whole_number(
+                "coalesce(" ~ json_text('stripe_record', '$.total') ~ ", "
+                ~ json_text('stripe_record', '$.amount_paid') ~ ", "
+                ~ json_text('stripe_record', '$.amount') ~ ")"
+            ),
             "upper(trim(" ~ json_text('stripe_record', '$.currency') ~ "))"
         ) }} as stated_amount,
 
         -- timestamps
-        {{ epoch_to_utc("try_cast(" ~ json_text('stripe_record', '$.created') ~ " as bigint)") }}
+        {{ epoch_to_utc(whole_number(json_text('stripe_record', '$.created'))) }}
             as record_created_at,
         {{ to_utc('rejected_at') }} as rejected_at
 
