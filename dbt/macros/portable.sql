@@ -209,11 +209,13 @@
         * floor(abs(cast({{ expression }} as double)) * 1e{{ scale }} + 0.5) / 1e{{ scale }})
 {%- endmacro %}
 
-{#- Money in `scale` decimals from `amount` (a decimal) times `factor` (a DOUBLE rate, exact to
-    10 decimals): the exact decimal product rounded half away from zero, the same on both
-    engines (950.00 x 1.0583 = 1005.385 -> 1005.39). -#}
+{#- Money in `scale` decimals from `amount` (a decimal(18, s)) times `factor` (a DOUBLE rate,
+    exact to 10 decimals): the exact decimal product rounded half away from zero, the same on
+    both engines (950.00 x 1.0583 = 1005.385 -> 1005.39). The rate is a decimal(19, 10): two
+    decimal(18)s DuckDB multiplies in 64 bits, which overflows once the product passes 100,000; one
+    wider makes it 128 bits, and Spark's product (precision 38) keeps every digit. -#}
 {% macro round_money(amount, factor, scale=2) -%}
-    cast(round({{ amount }} * cast({{ factor }} as decimal(18, 10)), {{ scale }}) as decimal(18, {{ scale }}))
+    cast(round({{ amount }} * cast({{ factor }} as decimal(19, 10)), {{ scale }}) as decimal(18, {{ scale }}))
 {%- endmacro %}
 
 {#- A text holding a whole number (optional sign, digits) as a BIGINT, else null: DuckDB's
