@@ -94,6 +94,20 @@ def compare(warehouse: Path, spark_dir: Path, title: str) -> bool:
     return all(r.verdict in (engine_compare.EQUAL, engine_compare.WITHIN) for r in results)
 
 
+def build_and_compare(title: str, warehouse: Path, spark_dir: Path, target_path: Path) -> bool:
+    """Build on DuckDB, copy the new raw loads to Parquet, build on Spark, compare."""
+    duck = dbt("duckdb", warehouse, spark_dir, target_path)
+    with duckdb.connect(str(warehouse)) as con:
+        mirrored = parquet_mirror.sync(con, spark_dir / "raw")
+    spark = dbt("spark", warehouse, spark_dir, target_path)
+    print(
+        f"{title}: DuckDB {duck:.1f} s, Spark {spark:.1f} s; raw tables to Parquet "
+        f"{mirrored.seconds:.2f} s ({len(mirrored.written)} load partitions written, "
+        f"{len(mirrored.removed)} removed)"
+    )
+    return compare(warehouse, spark_dir, f"{title}, DuckDB vs Spark:")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--accounts", type=int, default=1000)
@@ -110,29 +124,15 @@ def main(argv: list[str] | None = None) -> int:
         generate(landing, truth, accounts=args.accounts, seed=42)
         rows = load(warehouse, landing)
         print(f"sample: {args.accounts:,} accounts, {rows:,} raw rows loaded into DuckDB")
-        duck = dbt("duckdb", warehouse, spark_dir, work / "target")
-        with duckdb.connect(str(warehouse)) as con:
-            mirrored = parquet_mirror.sync(con, spark_dir / "raw")
-        spark = dbt("spark", warehouse, spark_dir, work / "target")
-        print(
-            f"full build: DuckDB {duck:.1f} s, Spark {spark:.1f} s; raw tables to Parquet "
-            f"{mirrored.seconds:.2f} s ({len(mirrored.written)} load partitions)"
-        )
-        equal = compare(warehouse, spark_dir, "full build, DuckDB vs Spark:")
+        equal = build_and_compare("full build", warehouse, spark_dir, work / "target")
 
         generate_days(landing, truth, days=1)
         changed = drop_last_rows(landing / "crm" / "email_events", 25)
         rows = load(warehouse, landing)
         print(f"\nnext night: {rows:,} new raw rows; {changed.name} delivered again, 25 rows fewer")
-        duck = dbt("duckdb", warehouse, spark_dir, work / "target")
-        with duckdb.connect(str(warehouse)) as con:
-            mirrored = parquet_mirror.sync(con, spark_dir / "raw")
-        spark = dbt("spark", warehouse, spark_dir, work / "target")
-        print(
-            f"incremental build: DuckDB {duck:.1f} s, Spark {spark:.1f} s; Parquet copy: "
-            f"{len(mirrored.written)} partitions written, {len(mirrored.removed)} removed"
+        equal = (
+            build_and_compare("incremental build", warehouse, spark_dir, work / "target") and equal
         )
-        equal = compare(warehouse, spark_dir, "incremental build, DuckDB vs Spark:") and equal
         verdict = "passed" if equal else "FAILED"
         print(f"\nspark parity: {verdict} in {time.perf_counter() - started:.0f} s")
         return 0 if equal else 1
