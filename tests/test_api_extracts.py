@@ -340,7 +340,7 @@ def test_a_field_the_api_added_lands_in_extra_and_is_reported(standins, tmp_path
 def test_a_token_in_a_failing_request_is_redacted_everywhere(standins, tmp_path):
     """The API echoes the key in its error (as a proxy or a badly written API might): the
     failure, the event log and the metadata show *** instead."""
-    from dagster_project.defs.resources import api_resources, warehouse_resource
+    from dagster_project.defs.resources import LandingZone, api_resources, warehouse_resource
     from dagster_project.defs.sources.api import build_api_extract_asset
 
     key = CREDENTIALS["stripe"]["api_key"]
@@ -352,7 +352,11 @@ def test_a_token_in_a_failing_request_is_redacted_everywhere(standins, tmp_path)
         body={"error": {"message": f"key {key} lacks rak_refund_read; Bearer {key}"}},
     )
     settings = standin_settings(Settings(), standins)
-    resources = {"duckdb": warehouse_resource(tmp_path / "w.duckdb"), **api_resources(settings)}
+    resources = {
+        "duckdb": warehouse_resource(tmp_path / "w.duckdb"),
+        "landing": LandingZone(root=str(tmp_path / "landing")),
+        **api_resources(settings),
+    }
     asset = build_api_extract_asset(get_contract("billing", "refunds"), "stripe")
     result = dg.materialize([asset], resources=resources, raise_on_error=False)
     assert not result.success
